@@ -1,0 +1,1 @@
+"""Callsight worker: takes one job at a time from SQS and turns a recording into results."""

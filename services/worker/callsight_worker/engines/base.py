@@ -1,0 +1,79 @@
+"""The one interface every transcription engine implements.
+
+An engine hears one channel at a time: mono float32 samples at 16 kHz, and the
+language it is told (never guessed). It returns timed segments with timed words.
+Splitting channels and merging them into operator/customer turns happens outside.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Protocol
+
+import numpy as np
+import numpy.typing as npt
+
+SAMPLE_RATE = 16_000
+LANGUAGES = ("ja-JP", "en-US")
+
+
+@dataclass(frozen=True)
+class Word:
+    text: str
+    start: float  # seconds from the start of the recording
+    end: float
+    confidence: float  # 0..1
+
+
+@dataclass(frozen=True)
+class Segment:
+    start: float
+    end: float
+    text: str
+    words: tuple[Word, ...] = ()
+
+
+@dataclass(frozen=True)
+class ChannelTranscript:
+    """What an engine heard on one channel."""
+
+    language: str
+    engine: str
+    model: str
+    segments: list[Segment] = field(default_factory=list)
+
+    @property
+    def text(self) -> str:
+        joiner = "" if self.language.startswith("ja") else " "
+        return joiner.join(s.text for s in self.segments).strip()
+
+
+class TranscriptionError(Exception):
+    """Base class; `permanent` tells the worker whether retrying can help."""
+
+    permanent = False
+
+
+class PermanentTranscriptionError(TranscriptionError):
+    """Retrying cannot help (bad credentials, audio the engine rejects)."""
+
+    permanent = True
+
+
+class TransientTranscriptionError(TranscriptionError):
+    """Retrying later may help (timeouts, 5xx, rate limits)."""
+
+    permanent = False
+
+
+Audio = npt.NDArray[np.float32]
+
+
+class Transcriber(Protocol):
+    """A speech-to-text engine for one channel of 16 kHz mono audio."""
+
+    name: str
+
+    def transcribe(self, audio: Audio, language: str) -> ChannelTranscript:
+        """Transcribe `audio` (float32 in [-1, 1], 16 kHz mono) spoken in `language`."""
+        ...
