@@ -1,0 +1,1 @@
+"""Fakes of outside services, run on loopback for the tests."""
