@@ -1,0 +1,1 @@
+"""Callsight shared library: what every service needs and nothing service-specific."""

@@ -1,0 +1,55 @@
+"""Conversions between database records and the protobuf contract."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from google.protobuf.timestamp_pb2 import Timestamp
+
+from callsight.db.records import CallRecord
+from callsight.v1 import calls_pb2
+
+STATUS_TO_PROTO = {
+    "Queued": calls_pb2.CALL_STATUS_QUEUED,
+    "Processing": calls_pb2.CALL_STATUS_PROCESSING,
+    "Done": calls_pb2.CALL_STATUS_DONE,
+    "Failed": calls_pb2.CALL_STATUS_FAILED,
+}
+PROTO_TO_STATUS = {v: k for k, v in STATUS_TO_PROTO.items()}
+
+
+def timestamp(value: dt.datetime | None) -> Timestamp | None:
+    if value is None:
+        return None
+    ts = Timestamp()
+    ts.FromDatetime(value.astimezone(dt.timezone.utc))
+    return ts
+
+
+def call_to_proto(record: CallRecord) -> calls_pb2.Call:
+    call = calls_pb2.Call(
+        org_id=record.org_id,
+        call_id=record.call_id,
+        uid=record.uid,
+        status=STATUS_TO_PROTO[record.status],
+        error=record.error or "",
+        language=record.language,
+        operator_id=record.operator_id or "",
+        customer_id=record.customer_id or "",
+        department=record.department or "",
+        call_date=record.call_date.isoformat(),
+        duration_s=record.duration_s or 0.0,
+        channels=record.channels or 0,
+        sample_rate=record.sample_rate or 0,
+        audio_format=record.audio_format,
+        original_filename=record.original_filename or "",
+        size_bytes=record.size_bytes,
+        has_transcript=record.has_transcript or record.status == "Done",
+        attempts=record.attempts,
+    )
+    created, updated = timestamp(record.created_at), timestamp(record.updated_at)
+    if created:
+        call.created_at.CopyFrom(created)
+    if updated:
+        call.updated_at.CopyFrom(updated)
+    return call

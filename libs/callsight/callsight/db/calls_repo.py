@@ -1,0 +1,309 @@
+"""CallRepository: every read and write of calls and transcripts, scoped by organisation.
+
+Status changes are guarded in SQL so they only move forward (Queued -> Processing ->
+Done | Failed) and only for the current generation of a call: a late duplicate job
+can never move a call backwards or write a second result.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import json
+import uuid
+from dataclasses import dataclass, field
+from typing import Any, Iterator
+
+from sqlalchemy import Engine, and_, exists, func, or_, select, text, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.exc import IntegrityError
+
+from callsight.db.records import CallRecord
+from callsight.db.schema import STATUS_RANK, calls, transcripts
+
+
+class DuplicateCallId(Exception):
+    """This organisation already has a call with this Call ID."""
+
+
+@dataclass
+class CallFilters:
+    statuses: list[str] = field(default_factory=list)
+    department: str | None = None
+    operator_id: str | None = None
+    customer_id: str | None = None
+    call_date_from: dt.date | None = None
+    call_date_to: dt.date | None = None
+    query: str | None = None
+
+
+@dataclass(frozen=True)
+class CallPage:
+    calls: list[CallRecord]
+    next_page_token: str
+    total_count: int
+
+
+def _has_transcript() -> Any:
+    return exists().where(transcripts.c.call_uid == calls.c.uid).label("has_transcript")
+
+
+def _encode_token(created_at: dt.datetime, uid: str) -> str:
+    return base64.urlsafe_b64encode(json.dumps([created_at.isoformat(), uid]).encode()).decode()
+
+
+def _decode_token(token: str) -> tuple[dt.datetime, str]:
+    try:
+        created, uid = json.loads(base64.urlsafe_b64decode(token.encode()))
+        return dt.datetime.fromisoformat(created), str(uid)
+    except Exception as exc:
+        raise ValueError("page_token is not valid") from exc
+
+
+def _escape_like(value: str) -> str:
+    return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+class CallRepository:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    # ---- the gateway's writes ------------------------------------------------------
+
+    def call_id_taken(self, org_id: str, call_id: str) -> bool:
+        with self.engine.connect() as conn:
+            q = select(calls.c.uid).where(calls.c.org_id == org_id, calls.c.call_id == call_id)
+            return conn.execute(q).first() is not None
+
+    def create(self, **values: Any) -> CallRecord:
+        """Insert a new Queued call; the unique (org, Call ID) index settles races."""
+        values.setdefault("uid", str(uuid.uuid4()))
+        try:
+            with self.engine.begin() as conn:
+                row = conn.execute(calls.insert().values(**values).returning(*calls.c)).one()
+        except IntegrityError as exc:
+            if "uq_calls_org_call_id" in str(exc.orig):
+                raise DuplicateCallId(values.get("call_id")) from exc
+            raise
+        return CallRecord.from_row(row)
+
+    def mark_enqueued(self, uid: str) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(update(calls).where(calls.c.uid == uid).values(enqueued_at=func.now()))
+
+    # ---- reads ---------------------------------------------------------------------
+
+    def get(self, org_id: str, call_id: str) -> CallRecord | None:
+        q = select(calls, _has_transcript()).where(calls.c.org_id == org_id, calls.c.call_id == call_id)
+        with self.engine.connect() as conn:
+            row = conn.execute(q).first()
+        return CallRecord.from_row(row) if row else None
+
+    def get_by_uid(self, uid: str) -> CallRecord | None:
+        q = select(calls, _has_transcript()).where(calls.c.uid == uid)
+        with self.engine.connect() as conn:
+            row = conn.execute(q).first()
+        return CallRecord.from_row(row) if row else None
+
+    def list(self, org_id: str, filters: CallFilters, page_size: int = 50, page_token: str = "") -> CallPage:
+        conditions: list[Any] = [calls.c.org_id == org_id]
+        if filters.statuses:
+            conditions.append(calls.c.status.in_(filters.statuses))
+        if filters.department:
+            conditions.append(calls.c.department == filters.department)
+        if filters.operator_id:
+            conditions.append(calls.c.operator_id == filters.operator_id)
+        if filters.customer_id:
+            conditions.append(calls.c.customer_id == filters.customer_id)
+        if filters.call_date_from:
+            conditions.append(calls.c.call_date >= filters.call_date_from)
+        if filters.call_date_to:
+            conditions.append(calls.c.call_date <= filters.call_date_to)
+        if filters.query:
+            pattern = f"%{_escape_like(filters.query)}%"
+            conditions.append(
+                exists().where(
+                    transcripts.c.call_uid == calls.c.uid, transcripts.c.text.ilike(pattern, escape="\\")
+                )
+            )
+        where = and_(*conditions)
+        q = select(calls, _has_transcript()).where(where)
+        if page_token:
+            created, uid = _decode_token(page_token)
+            q = q.where(
+                or_(calls.c.created_at < created, and_(calls.c.created_at == created, calls.c.uid < uid))
+            )
+        q = q.order_by(calls.c.created_at.desc(), calls.c.uid.desc()).limit(page_size + 1)
+        with self.engine.connect() as conn:
+            rows = conn.execute(q).all()
+            total = conn.execute(select(func.count()).select_from(calls).where(where)).scalar_one()
+        records = [CallRecord.from_row(r) for r in rows[:page_size]]
+        token = _encode_token(records[-1].created_at, records[-1].uid) if len(rows) > page_size else ""
+        return CallPage(calls=records, next_page_token=token, total_count=int(total))
+
+    def changed_since(self, org_id: str, since: dt.datetime, limit: int = 200) -> list[CallRecord]:
+        """Calls updated after `since`, oldest change first (the watch stream's fallback)."""
+        q = (
+            select(calls, _has_transcript())
+            .where(calls.c.org_id == org_id, calls.c.updated_at > since)
+            .order_by(calls.c.updated_at)
+            .limit(limit)
+        )
+        with self.engine.connect() as conn:
+            return [CallRecord.from_row(r) for r in conn.execute(q).all()]
+
+    def get_transcript(self, call_uid: str) -> dict[str, Any] | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(select(transcripts).where(transcripts.c.call_uid == call_uid)).first()
+        return dict(row._mapping) if row else None
+
+    # ---- the worker's writes (guarded, idempotent) ---------------------------------
+
+    def claim(self, uid: str, generation: int, worker_id: str) -> CallRecord | None:
+        """Take a call for processing; None if it is finished or belongs to a newer generation."""
+        q = (
+            update(calls)
+            .where(calls.c.uid == uid, calls.c.generation == generation, calls.c.status_rank < 2)
+            .values(
+                status="Processing",
+                status_rank=STATUS_RANK["Processing"],
+                attempts=calls.c.attempts + 1,
+                worker_id=worker_id,
+                heartbeat_at=func.now(),
+                started_at=func.coalesce(calls.c.started_at, func.now()),
+                updated_at=func.now(),
+            )
+            .returning(*calls.c)
+        )
+        with self.engine.begin() as conn:
+            row = conn.execute(q).first()
+        return CallRecord.from_row(row) if row else None
+
+    def heartbeat(self, uid: str, generation: int) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(
+                update(calls)
+                .where(calls.c.uid == uid, calls.c.generation == generation, calls.c.status == "Processing")
+                .values(heartbeat_at=func.now())
+            )
+
+    def set_media_info(self, uid: str, duration_s: float, channels: int, sample_rate: int) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(
+                update(calls)
+                .where(calls.c.uid == uid)
+                .values(duration_s=duration_s, channels=channels, sample_rate=sample_rate, updated_at=func.now())
+            )
+
+    def complete(self, uid: str, generation: int, transcript: dict[str, Any], s3_key: str) -> CallRecord | None:
+        """Store the transcript and mark Done in one transaction; None if already final."""
+        values = {
+            "call_uid": uid,
+            "language": transcript["language"],
+            "engine": transcript["engine"],
+            "model": transcript["model"],
+            "speaker_mode": transcript["speaker_mode"],
+            "duration_s": transcript["duration_s"],
+            "text": transcript["text"],
+            "turns": transcript["turns"],
+            "s3_key": s3_key,
+        }
+        with self.engine.begin() as conn:
+            row = conn.execute(
+                update(calls)
+                .where(calls.c.uid == uid, calls.c.generation == generation, calls.c.status_rank < 2)
+                .values(status="Done", status_rank=2, error=None, finished_at=func.now(), updated_at=func.now())
+                .returning(*calls.c)
+            ).first()
+            if row is None:
+                return None
+            values["org_id"] = row.org_id
+            stmt = pg_insert(transcripts).values(**values)
+            conn.execute(
+                stmt.on_conflict_do_update(
+                    index_elements=[transcripts.c.call_uid],
+                    set_={k: stmt.excluded[k] for k in values if k != "call_uid"} | {"updated_at": func.now()},
+                )
+            )
+        return CallRecord.from_row(row)
+
+    def fail(self, uid: str, generation: int | None, reason: str) -> CallRecord | None:
+        """Mark Failed with a reason a person can read; None if already final."""
+        conditions = [calls.c.uid == uid, calls.c.status_rank < 2]
+        if generation is not None:
+            conditions.append(calls.c.generation == generation)
+        with self.engine.begin() as conn:
+            row = conn.execute(
+                update(calls)
+                .where(*conditions)
+                .values(status="Failed", status_rank=2, error=reason[:2000], finished_at=func.now(),
+                        updated_at=func.now())
+                .returning(*calls.c)
+            ).first()
+        return CallRecord.from_row(row) if row else None
+
+    def retry(self, org_id: str, call_id: str) -> CallRecord | None:
+        """A Failed call starts over as a new generation; older jobs for it are ignored."""
+        with self.engine.begin() as conn:
+            row = conn.execute(
+                update(calls)
+                .where(calls.c.org_id == org_id, calls.c.call_id == call_id, calls.c.status == "Failed")
+                .values(status="Queued", status_rank=0, error=None, generation=calls.c.generation + 1,
+                        attempts=0, enqueued_at=None, heartbeat_at=None, finished_at=None,
+                        updated_at=func.now())
+                .returning(*calls.c)
+            ).first()
+        return CallRecord.from_row(row) if row else None
+
+    # ---- the reconciler: nothing lost, nothing stuck --------------------------------
+
+    def claim_unqueued(
+        self, requeue_after_s: int, lost_before: dt.datetime | None, grace_s: int = 5, limit: int = 50
+    ) -> Iterator[tuple[Any, CallRecord]]:
+        """Queued calls whose job never reached SQS (or was lost), locked for re-enqueueing.
+
+        Yields (connection, call) inside one transaction per batch: the caller sends the
+        job and the row's `enqueued_at` is updated before the transaction commits.
+        """
+        lost = [calls.c.enqueued_at < lost_before] if lost_before else []
+        q = (
+            select(calls)
+            .where(
+                calls.c.status == "Queued",
+                or_(
+                    and_(calls.c.enqueued_at.is_(None),
+                         calls.c.created_at < func.now() - text(f"interval '{int(grace_s)} seconds'")),
+                    calls.c.enqueued_at < func.now() - text(f"interval '{int(requeue_after_s)} seconds'"),
+                    *lost,
+                ),
+            )
+            .order_by(calls.c.created_at)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        with self.engine.begin() as conn:
+            for row in conn.execute(q).all():
+                yield conn, CallRecord.from_row(row)
+
+    def stale_processing(self, stale_after_s: int, lost_before: dt.datetime | None, limit: int = 50) -> list[CallRecord]:
+        """Processing calls whose worker stopped sending heartbeats (or whose job was lost)."""
+        cutoff = calls.c.heartbeat_at < func.now() - text(f"interval '{int(stale_after_s)} seconds'")
+        conditions = [cutoff]
+        if lost_before:
+            conditions.append(and_(calls.c.heartbeat_at < lost_before,
+                                   calls.c.heartbeat_at < func.now() - text("interval '30 seconds'")))
+        q = select(calls).where(calls.c.status == "Processing", or_(*conditions)).limit(limit)
+        with self.engine.connect() as conn:
+            return [CallRecord.from_row(r) for r in conn.execute(q).all()]
+
+    def touch_requeued(self, conn: Any, uid: str) -> None:
+        conn.execute(update(calls).where(calls.c.uid == uid).values(enqueued_at=func.now()))
+
+    def mark_requeued_processing(self, uid: str, generation: int) -> None:
+        """Give a stale Processing call a fresh heartbeat window after its job is re-sent."""
+        with self.engine.begin() as conn:
+            conn.execute(
+                update(calls)
+                .where(calls.c.uid == uid, calls.c.generation == generation, calls.c.status == "Processing")
+                .values(heartbeat_at=func.now(), enqueued_at=func.now())
+            )

@@ -1,0 +1,122 @@
+"""Tables of the system of record (PostgreSQL). Migrations in `migrations/` create them."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Column,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    SmallInteger,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    func,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+
+metadata = MetaData()
+
+STATUSES = ("Queued", "Processing", "Done", "Failed")
+# Transitions only move forward in rank; Done and Failed share the final rank.
+STATUS_RANK = {"Queued": 0, "Processing": 1, "Done": 2, "Failed": 2}
+
+organizations = Table(
+    "organizations",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("default_language", String(5), nullable=False, server_default="ja-JP"),
+    Column("auto_generate_analytics", Boolean, nullable=False, server_default="true"),
+    Column("operator_channel", String(5), nullable=False, server_default="left"),
+    Column("redact_pii", Boolean, nullable=False, server_default="false"),
+    Column("engine", String(20), nullable=True),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    CheckConstraint("default_language IN ('ja-JP', 'en-US')", name="ck_org_language"),
+    CheckConstraint("operator_channel IN ('left', 'right')", name="ck_org_operator_channel"),
+)
+
+api_keys = Table(
+    "api_keys",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("org_id", String(64), ForeignKey("organizations.id"), nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("prefix", String(32), nullable=False, unique=True),
+    Column("key_hash", String(128), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("last_used_at", DateTime(timezone=True), nullable=True),
+    Column("revoked_at", DateTime(timezone=True), nullable=True),
+    Index("ix_api_keys_org", "org_id"),
+)
+
+calls = Table(
+    "calls",
+    metadata,
+    Column("uid", String(36), primary_key=True),
+    Column("org_id", String(64), ForeignKey("organizations.id"), nullable=False),
+    Column("call_id", String(255), nullable=False),
+    Column("status", String(12), nullable=False, server_default="Queued"),
+    Column("status_rank", SmallInteger, nullable=False, server_default="0"),
+    Column("error", Text, nullable=True),
+    Column("language", String(5), nullable=False),
+    Column("operator_id", String(255), nullable=True),
+    Column("customer_id", String(255), nullable=True),
+    Column("department", String(255), nullable=True),
+    Column("call_date", Date, nullable=False),
+    Column("operator_channel", String(5), nullable=True),
+    Column("duration_s", Float, nullable=True),
+    Column("channels", SmallInteger, nullable=True),
+    Column("sample_rate", Integer, nullable=True),
+    Column("audio_format", String(8), nullable=False),
+    Column("original_filename", String(255), nullable=True),
+    Column("size_bytes", BigInteger, nullable=False),
+    Column("audio_key", String(255), nullable=False),
+    Column("generation", Integer, nullable=False, server_default="1"),
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("worker_id", String(128), nullable=True),
+    Column("enqueued_at", DateTime(timezone=True), nullable=True),
+    Column("heartbeat_at", DateTime(timezone=True), nullable=True),
+    Column("started_at", DateTime(timezone=True), nullable=True),
+    Column("finished_at", DateTime(timezone=True), nullable=True),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    UniqueConstraint("org_id", "call_id", name="uq_calls_org_call_id"),
+    CheckConstraint("status IN ('Queued', 'Processing', 'Done', 'Failed')", name="ck_calls_status"),
+    CheckConstraint("status <> 'Failed' OR error IS NOT NULL", name="ck_calls_failed_has_reason"),
+    Index("ix_calls_org_created", "org_id", "created_at", "uid"),
+    Index("ix_calls_org_status", "org_id", "status", "created_at"),
+    Index("ix_calls_org_department", "org_id", "department", "call_date"),
+    Index("ix_calls_org_operator", "org_id", "operator_id", "call_date"),
+    Index("ix_calls_org_customer", "org_id", "customer_id", "call_date"),
+    Index("ix_calls_org_call_date", "org_id", "call_date"),
+    Index("ix_calls_pending", "status", "enqueued_at", postgresql_where="status_rank < 2"),
+)
+
+transcripts = Table(
+    "transcripts",
+    metadata,
+    Column("call_uid", String(36), ForeignKey("calls.uid", ondelete="CASCADE"), primary_key=True),
+    Column("org_id", String(64), nullable=False),
+    Column("language", String(5), nullable=False),
+    Column("engine", String(32), nullable=False),
+    Column("model", String(128), nullable=False),
+    Column("speaker_mode", String(8), nullable=False),
+    Column("duration_s", Float, nullable=False),
+    Column("text", Text, nullable=False),
+    Column("turns", JSONB, nullable=False),
+    Column("s3_key", String(255), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Index("ix_transcripts_org", "org_id"),
+    # trigram search works for Japanese too (no word boundaries needed)
+    Index("ix_transcripts_text_trgm", "text", postgresql_using="gin", postgresql_ops={"text": "gin_trgm_ops"}),
+)

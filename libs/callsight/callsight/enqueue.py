@@ -1,0 +1,25 @@
+"""Turning a call row into a job on SQS: one place for the gateway, retry and the reconciler."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from callsight.db.records import CallRecord
+from callsight.jobqueue import JobQueue
+from callsight.v1 import job_pb2
+
+
+def job_for(call: CallRecord, trace_context: dict[str, str] | None = None, kind: str = "transcribe") -> job_pb2.TranscriptionJob:
+    return job_pb2.TranscriptionJob(
+        call_uid=call.uid,
+        org_id=call.org_id,
+        generation=call.generation,
+        audio_key=call.audio_key,
+        enqueued_at=dt.datetime.now(dt.timezone.utc).isoformat(),
+        trace_context=trace_context or {},
+        kind=kind,
+    )
+
+
+def enqueue_call(queue: JobQueue, call: CallRecord, trace_context: dict[str, str] | None = None) -> str:
+    return queue.send(job_for(call, trace_context))

@@ -1,0 +1,116 @@
+import datetime
+
+from google.protobuf import timestamp_pb2 as _timestamp_pb2
+from google.protobuf.internal import containers as _containers
+from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
+from google.protobuf import descriptor as _descriptor
+from google.protobuf import message as _message
+from collections.abc import Iterable as _Iterable, Mapping as _Mapping
+from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
+
+DESCRIPTOR: _descriptor.FileDescriptor
+
+class CallStatus(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    CALL_STATUS_UNSPECIFIED: _ClassVar[CallStatus]
+    CALL_STATUS_QUEUED: _ClassVar[CallStatus]
+    CALL_STATUS_PROCESSING: _ClassVar[CallStatus]
+    CALL_STATUS_DONE: _ClassVar[CallStatus]
+    CALL_STATUS_FAILED: _ClassVar[CallStatus]
+CALL_STATUS_UNSPECIFIED: CallStatus
+CALL_STATUS_QUEUED: CallStatus
+CALL_STATUS_PROCESSING: CallStatus
+CALL_STATUS_DONE: CallStatus
+CALL_STATUS_FAILED: CallStatus
+
+class Call(_message.Message):
+    __slots__ = ("org_id", "call_id", "status", "error", "language", "operator_id", "customer_id", "department", "call_date", "duration_s", "channels", "sample_rate", "audio_format", "original_filename", "size_bytes", "has_transcript", "attempts", "created_at", "updated_at", "uid")
+    ORG_ID_FIELD_NUMBER: _ClassVar[int]
+    CALL_ID_FIELD_NUMBER: _ClassVar[int]
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    ERROR_FIELD_NUMBER: _ClassVar[int]
+    LANGUAGE_FIELD_NUMBER: _ClassVar[int]
+    OPERATOR_ID_FIELD_NUMBER: _ClassVar[int]
+    CUSTOMER_ID_FIELD_NUMBER: _ClassVar[int]
+    DEPARTMENT_FIELD_NUMBER: _ClassVar[int]
+    CALL_DATE_FIELD_NUMBER: _ClassVar[int]
+    DURATION_S_FIELD_NUMBER: _ClassVar[int]
+    CHANNELS_FIELD_NUMBER: _ClassVar[int]
+    SAMPLE_RATE_FIELD_NUMBER: _ClassVar[int]
+    AUDIO_FORMAT_FIELD_NUMBER: _ClassVar[int]
+    ORIGINAL_FILENAME_FIELD_NUMBER: _ClassVar[int]
+    SIZE_BYTES_FIELD_NUMBER: _ClassVar[int]
+    HAS_TRANSCRIPT_FIELD_NUMBER: _ClassVar[int]
+    ATTEMPTS_FIELD_NUMBER: _ClassVar[int]
+    CREATED_AT_FIELD_NUMBER: _ClassVar[int]
+    UPDATED_AT_FIELD_NUMBER: _ClassVar[int]
+    UID_FIELD_NUMBER: _ClassVar[int]
+    org_id: str
+    call_id: str
+    status: CallStatus
+    error: str
+    language: str
+    operator_id: str
+    customer_id: str
+    department: str
+    call_date: str
+    duration_s: float
+    channels: int
+    sample_rate: int
+    audio_format: str
+    original_filename: str
+    size_bytes: int
+    has_transcript: bool
+    attempts: int
+    created_at: _timestamp_pb2.Timestamp
+    updated_at: _timestamp_pb2.Timestamp
+    uid: str
+    def __init__(self, org_id: _Optional[str] = ..., call_id: _Optional[str] = ..., status: _Optional[_Union[CallStatus, str]] = ..., error: _Optional[str] = ..., language: _Optional[str] = ..., operator_id: _Optional[str] = ..., customer_id: _Optional[str] = ..., department: _Optional[str] = ..., call_date: _Optional[str] = ..., duration_s: _Optional[float] = ..., channels: _Optional[int] = ..., sample_rate: _Optional[int] = ..., audio_format: _Optional[str] = ..., original_filename: _Optional[str] = ..., size_bytes: _Optional[int] = ..., has_transcript: _Optional[bool] = ..., attempts: _Optional[int] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., updated_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., uid: _Optional[str] = ...) -> None: ...
+
+class Word(_message.Message):
+    __slots__ = ("text", "start", "end", "confidence")
+    TEXT_FIELD_NUMBER: _ClassVar[int]
+    START_FIELD_NUMBER: _ClassVar[int]
+    END_FIELD_NUMBER: _ClassVar[int]
+    CONFIDENCE_FIELD_NUMBER: _ClassVar[int]
+    text: str
+    start: float
+    end: float
+    confidence: float
+    def __init__(self, text: _Optional[str] = ..., start: _Optional[float] = ..., end: _Optional[float] = ..., confidence: _Optional[float] = ...) -> None: ...
+
+class Turn(_message.Message):
+    __slots__ = ("speaker", "start", "end", "text", "words")
+    SPEAKER_FIELD_NUMBER: _ClassVar[int]
+    START_FIELD_NUMBER: _ClassVar[int]
+    END_FIELD_NUMBER: _ClassVar[int]
+    TEXT_FIELD_NUMBER: _ClassVar[int]
+    WORDS_FIELD_NUMBER: _ClassVar[int]
+    speaker: str
+    start: float
+    end: float
+    text: str
+    words: _containers.RepeatedCompositeFieldContainer[Word]
+    def __init__(self, speaker: _Optional[str] = ..., start: _Optional[float] = ..., end: _Optional[float] = ..., text: _Optional[str] = ..., words: _Optional[_Iterable[_Union[Word, _Mapping]]] = ...) -> None: ...
+
+class Transcript(_message.Message):
+    __slots__ = ("org_id", "call_id", "language", "engine", "model", "speaker_mode", "duration_s", "text", "turns")
+    ORG_ID_FIELD_NUMBER: _ClassVar[int]
+    CALL_ID_FIELD_NUMBER: _ClassVar[int]
+    LANGUAGE_FIELD_NUMBER: _ClassVar[int]
+    ENGINE_FIELD_NUMBER: _ClassVar[int]
+    MODEL_FIELD_NUMBER: _ClassVar[int]
+    SPEAKER_MODE_FIELD_NUMBER: _ClassVar[int]
+    DURATION_S_FIELD_NUMBER: _ClassVar[int]
+    TEXT_FIELD_NUMBER: _ClassVar[int]
+    TURNS_FIELD_NUMBER: _ClassVar[int]
+    org_id: str
+    call_id: str
+    language: str
+    engine: str
+    model: str
+    speaker_mode: str
+    duration_s: float
+    text: str
+    turns: _containers.RepeatedCompositeFieldContainer[Turn]
+    def __init__(self, org_id: _Optional[str] = ..., call_id: _Optional[str] = ..., language: _Optional[str] = ..., engine: _Optional[str] = ..., model: _Optional[str] = ..., speaker_mode: _Optional[str] = ..., duration_s: _Optional[float] = ..., text: _Optional[str] = ..., turns: _Optional[_Iterable[_Union[Turn, _Mapping]]] = ...) -> None: ...

@@ -1,0 +1,39 @@
+"""Cross-cutting concerns of the gRPC server: metrics per method and status code."""
+
+from __future__ import annotations
+
+import time
+from typing import Any, Callable
+
+import grpc
+from prometheus_client import Counter, Histogram
+
+REQUESTS = Counter("callsight_grpc_requests_total", "gRPC requests", ["method", "code"])
+LATENCY = Histogram("callsight_grpc_request_seconds", "gRPC request latency", ["method"])
+
+
+class MetricsInterceptor(grpc.ServerInterceptor):
+    def intercept_service(self, continuation: Callable[[Any], Any], handler_call_details: Any) -> Any:
+        handler = continuation(handler_call_details)
+        if handler is None or handler.unary_unary is None:
+            return handler
+        method = handler_call_details.method.rsplit("/", 1)[-1]
+        inner = handler.unary_unary
+
+        def wrapped(request: Any, context: grpc.ServicerContext) -> Any:
+            start = time.perf_counter()
+            code = "OK"
+            try:
+                return inner(request, context)
+            except Exception:
+                code = context.code().name if context.code() else "UNKNOWN"  # type: ignore[union-attr]
+                raise
+            finally:
+                REQUESTS.labels(method, code).inc()
+                LATENCY.labels(method).observe(time.perf_counter() - start)
+
+        return grpc.unary_unary_rpc_method_handler(
+            wrapped,
+            request_deserializer=handler.request_deserializer,
+            response_serializer=handler.response_serializer,
+        )

@@ -1,0 +1,72 @@
+"""Builds and runs the gRPC server: servicer, health, reflection, ops HTTP."""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import threading
+from concurrent import futures
+
+import grpc
+from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha import reflection
+from sqlalchemy import text
+
+from callsight.db.calls_repo import CallRepository
+from callsight.db.engine import make_engine
+from callsight.ops_http import serve_ops
+from callsight.settings import Settings
+from callsight.status_cache import StatusCache
+from callsight.v1 import status_service_pb2, status_service_pb2_grpc
+from callsight_status.interceptors import MetricsInterceptor
+from callsight_status.servicer import StatusServicer
+
+log = logging.getLogger(__name__)
+
+SERVICE_NAME = status_service_pb2.DESCRIPTOR.services_by_name["StatusService"].full_name
+
+
+def build_server(settings: Settings, address: str) -> tuple[grpc.Server, health.HealthServicer, int]:
+    engine = make_engine(settings.database_url, pool_size=10)
+    cache = StatusCache(settings.redis_url)
+    server = grpc.server(
+        futures.ThreadPoolExecutor(max_workers=64, thread_name_prefix="grpc"),
+        interceptors=[MetricsInterceptor()],
+        maximum_concurrent_rpcs=256,
+    )
+    status_service_pb2_grpc.add_StatusServiceServicer_to_server(StatusServicer(CallRepository(engine), cache), server)
+    health_servicer = health.HealthServicer(experimental_non_blocking=True)
+    health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
+    reflection.enable_server_reflection((SERVICE_NAME, health.SERVICE_NAME, reflection.SERVICE_NAME), server)
+    port = server.add_insecure_port(address)
+
+    def ready() -> tuple[bool, dict[str, str]]:
+        checks = {"postgres": "ok", "redis": "ok" if cache.ping() else "down (degraded: reading PostgreSQL)"}
+        try:
+            with engine.connect() as conn:
+                conn.execute(text("SELECT 1"))
+        except Exception as exc:  # readiness reports, never raises
+            checks["postgres"] = f"down: {type(exc).__name__}"
+        return checks["postgres"] == "ok", checks
+
+    serve_ops(settings.ops_port, ready, host=os.environ.get("BIND_HOST", "0.0.0.0"))
+    return server, health_servicer, port
+
+
+def run(settings: Settings) -> None:
+    server, health_servicer, port = build_server(settings, f"{os.environ.get('BIND_HOST', '0.0.0.0')}:{settings.port}")
+    server.start()
+    for name in (SERVICE_NAME, ""):
+        health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
+    log.info("status service listening on port %d", port)
+    stopped = threading.Event()
+
+    def on_term(signum: int, frame: object) -> None:
+        health_servicer.enter_graceful_shutdown()
+        server.stop(grace=10).wait()
+        stopped.set()
+
+    signal.signal(signal.SIGTERM, on_term)
+    signal.signal(signal.SIGINT, on_term)
+    stopped.wait()

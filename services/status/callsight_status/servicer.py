@@ -1,0 +1,155 @@
+"""StatusService servicer: translates messages to repository/cache calls and back."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import time
+from typing import Iterator
+
+import grpc
+import redis
+
+from callsight.convert import PROTO_TO_STATUS, call_to_proto
+from callsight.db.calls_repo import CallFilters, CallRepository
+from callsight.status_cache import StatusCache
+from callsight.v1 import calls_pb2, status_service_pb2, status_service_pb2_grpc
+from prometheus_client import Counter
+
+log = logging.getLogger(__name__)
+
+CACHE_READS = Counter("callsight_status_cache_reads_total", "GetCall cache lookups", ["result"])
+
+MAX_PAGE = 500
+POLL_INTERVAL_S = 1.0
+
+
+def _date(value: str, field: str, context: grpc.ServicerContext) -> dt.date | None:
+    if not value:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        context.abort(grpc.StatusCode.INVALID_ARGUMENT, f"{field} must be a date as YYYY-MM-DD")
+    return None
+
+
+def _require(context: grpc.ServicerContext, **fields: str) -> None:
+    for name, value in fields.items():
+        if not value:
+            context.abort(grpc.StatusCode.INVALID_ARGUMENT, f"{name} is required")
+
+
+class StatusServicer(status_service_pb2_grpc.StatusServiceServicer):
+    def __init__(self, calls: CallRepository, cache: StatusCache) -> None:
+        self.calls = calls
+        self.cache = cache
+
+    def GetCall(self, request: status_service_pb2.GetCallRequest, context: grpc.ServicerContext) -> calls_pb2.Call:  # noqa: N802
+        _require(context, org_id=request.org_id, call_id=request.call_id)
+        cached = self.cache.get(request.org_id, request.call_id)
+        if cached is not None:
+            CACHE_READS.labels("hit").inc()
+            return cached
+        CACHE_READS.labels("miss").inc()
+        record = self.calls.get(request.org_id, request.call_id)
+        if record is None:
+            context.abort(grpc.StatusCode.NOT_FOUND, f"call {request.call_id!r} not found")
+        call = call_to_proto(record)  # type: ignore[arg-type]
+        self.cache.put(call)
+        return call
+
+    def ListCalls(self, request: status_service_pb2.ListCallsRequest, context: grpc.ServicerContext) -> status_service_pb2.ListCallsResponse:  # noqa: N802
+        _require(context, org_id=request.org_id)
+        if request.page_size < 0:
+            context.abort(grpc.StatusCode.INVALID_ARGUMENT, "page_size must not be negative")
+        statuses = []
+        for s in request.statuses:
+            if s not in PROTO_TO_STATUS:
+                context.abort(grpc.StatusCode.INVALID_ARGUMENT, f"unknown status {s}")
+            statuses.append(PROTO_TO_STATUS[s])
+        filters = CallFilters(
+            statuses=statuses,
+            department=request.department or None,
+            operator_id=request.operator_id or None,
+            customer_id=request.customer_id or None,
+            call_date_from=_date(request.call_date_from, "call_date_from", context),
+            call_date_to=_date(request.call_date_to, "call_date_to", context),
+            query=request.query.strip() or None,
+        )
+        try:
+            page = self.calls.list(request.org_id, filters, min(request.page_size or 50, MAX_PAGE), request.page_token)
+        except ValueError as exc:
+            context.abort(grpc.StatusCode.INVALID_ARGUMENT, str(exc))
+        return status_service_pb2.ListCallsResponse(
+            calls=[call_to_proto(r) for r in page.calls],
+            next_page_token=page.next_page_token,
+            total_count=page.total_count,
+        )
+
+    def GetTranscript(self, request: status_service_pb2.GetTranscriptRequest, context: grpc.ServicerContext) -> calls_pb2.Transcript:  # noqa: N802
+        _require(context, org_id=request.org_id, call_id=request.call_id)
+        record = self.calls.get(request.org_id, request.call_id)
+        if record is None:
+            context.abort(grpc.StatusCode.NOT_FOUND, f"call {request.call_id!r} not found")
+        stored = self.calls.get_transcript(record.uid)  # type: ignore[union-attr]
+        if stored is None:
+            context.abort(grpc.StatusCode.FAILED_PRECONDITION,
+                          f"call {request.call_id!r} has no transcript yet (status {record.status})")  # type: ignore[union-attr]
+        return calls_pb2.Transcript(
+            org_id=request.org_id,
+            call_id=request.call_id,
+            language=stored["language"],  # type: ignore[index]
+            engine=stored["engine"],  # type: ignore[index]
+            model=stored["model"],  # type: ignore[index]
+            speaker_mode=stored["speaker_mode"],  # type: ignore[index]
+            duration_s=stored["duration_s"],  # type: ignore[index]
+            text=stored["text"],  # type: ignore[index]
+            turns=[
+                calls_pb2.Turn(
+                    speaker=t["speaker"], start=t["start"], end=t["end"], text=t["text"],
+                    words=[calls_pb2.Word(**w) for w in t.get("words", [])],
+                )
+                for t in stored["turns"]  # type: ignore[index]
+            ],
+        )
+
+    def WatchCalls(self, request: status_service_pb2.WatchCallsRequest, context: grpc.ServicerContext) -> Iterator[status_service_pb2.CallEvent]:  # noqa: N802
+        """Redis pub/sub when it is up; polling PostgreSQL when it is not."""
+        _require(context, org_id=request.org_id)
+        sent: dict[str, tuple[int, int]] = {}
+        since = dt.datetime.now(dt.timezone.utc)
+
+        def fresh(call: calls_pb2.Call) -> bool:
+            key = (call.status, call.updated_at.ToNanoseconds())
+            if sent.get(call.uid) == key:
+                return False
+            sent[call.uid] = key
+            return True
+
+        if request.send_initial:
+            for record in self.calls.list(request.org_id, CallFilters(), 50).calls:
+                call = call_to_proto(record)
+                fresh(call)
+                yield status_service_pb2.CallEvent(call=call, previous_status=call.status)
+        while context.is_active():
+            try:
+                for event in self.cache.subscribe(request.org_id):
+                    if not context.is_active():
+                        return
+                    if event is not None and fresh(event.call):
+                        since = max(since, event.call.updated_at.ToDatetime(tzinfo=dt.timezone.utc) - dt.timedelta(seconds=1))
+                        yield event
+            except redis.RedisError as exc:
+                log.warning("watch falls back to PostgreSQL polling: %s", exc)
+            # Redis is down: poll the system of record until it is back.
+            deadline = time.monotonic() + 5.0
+            while context.is_active() and time.monotonic() < deadline:
+                for record in self.calls.changed_since(request.org_id, since):
+                    call = call_to_proto(record)
+                    since = max(since, record.updated_at)
+                    if fresh(call):
+                        yield status_service_pb2.CallEvent(call=call)
+                time.sleep(POLL_INTERVAL_S)
+            if not self.cache.ping():
+                continue

@@ -1,0 +1,1 @@
+"""Callsight upload gateway: the public HTTP surface (Ingest API, REST API, web UI)."""

@@ -1,0 +1,54 @@
+"""The gateway's Flask application factory."""
+
+from __future__ import annotations
+
+import time
+
+from flask import Flask, g, request
+
+from callsight.settings import Settings
+from callsight_upload import calls, ingest, ops
+from callsight_upload.context import Services
+from callsight_upload.errors import register_error_handlers
+from callsight_upload.metrics import REQUEST_SECONDS
+
+SECURITY_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "no-referrer",
+    "Content-Security-Policy": "default-src 'self'; frame-ancestors 'none'; object-src 'none'; base-uri 'self'",
+}
+
+
+def create_app(settings: Settings | None = None) -> Flask:
+    settings = settings or Settings.from_env()
+    app = Flask(__name__)
+    app.config.update(
+        SECRET_KEY=settings.secret_key,
+        MAX_FORM_MEMORY_SIZE=64 * 1024,
+        JSON_SORT_KEYS=False,
+    )
+    app.json.ensure_ascii = False  # type: ignore[attr-defined]
+    app.json.sort_keys = False  # type: ignore[attr-defined]
+    app.extensions["callsight"] = Services(settings)
+    register_error_handlers(app)
+    app.register_blueprint(ops.bp)
+    app.register_blueprint(ingest.bp)
+    app.register_blueprint(calls.bp)
+
+    @app.before_request
+    def _start_timer() -> None:
+        g.started = time.perf_counter()
+
+    @app.after_request
+    def _finish(response):  # type: ignore[no-untyped-def]
+        for k, v in SECURITY_HEADERS.items():
+            response.headers.setdefault(k, v)
+        endpoint = request.endpoint or "unknown"
+        if endpoint != "ops.metrics" and "started" in g:
+            REQUEST_SECONDS.labels(endpoint, request.method, str(response.status_code)).observe(
+                time.perf_counter() - g.started
+            )
+        return response
+
+    return app

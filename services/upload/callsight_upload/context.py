@@ -1,0 +1,64 @@
+"""The gateway's connections, made once per process (after gunicorn forks)."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from functools import cached_property
+
+import grpc
+
+from callsight.aws import s3_client, sqs_client
+from callsight.db.calls_repo import CallRepository
+from callsight.db.engine import make_engine
+from callsight.db.orgs_repo import OrgRepository
+from callsight.jobqueue import JobQueue
+from callsight.settings import Settings
+from callsight.status_cache import StatusCache
+from callsight.storage import AudioStore
+from callsight.v1 import status_service_pb2_grpc
+
+
+@dataclass
+class Services:
+    settings: Settings
+
+    def __post_init__(self) -> None:
+        self._lock = threading.Lock()
+
+    @cached_property
+    def engine(self):  # type: ignore[no-untyped-def]
+        return make_engine(self.settings.database_url, pool_size=10)
+
+    @cached_property
+    def calls(self) -> CallRepository:
+        return CallRepository(self.engine)
+
+    @cached_property
+    def orgs(self) -> OrgRepository:
+        return OrgRepository(self.engine, [self.settings.api_key_pepper, self.settings.api_key_pepper_previous or ""])
+
+    @cached_property
+    def audio(self) -> AudioStore:
+        return AudioStore(s3_client(self.settings.s3_endpoint_url, self.settings.aws_region), self.settings.s3_bucket)
+
+    @cached_property
+    def queue(self) -> JobQueue:
+        client = sqs_client(self.settings.sqs_endpoint_url, self.settings.aws_region, max_attempts=2,
+                            read_timeout=10)
+        return JobQueue(client, self.settings.sqs_queue_url, self.settings.sqs_dlq_url)
+
+    @cached_property
+    def cache(self) -> StatusCache:
+        return StatusCache(self.settings.redis_url)
+
+    @cached_property
+    def status_channel(self) -> grpc.Channel:
+        return grpc.insecure_channel(
+            self.settings.status_addr,
+            options=[("grpc.keepalive_time_ms", 30000), ("grpc.max_receive_message_length", 64 * 1024 * 1024)],
+        )
+
+    @cached_property
+    def status(self) -> status_service_pb2_grpc.StatusServiceStub:
+        return status_service_pb2_grpc.StatusServiceStub(self.status_channel)

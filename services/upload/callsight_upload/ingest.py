@@ -1,0 +1,176 @@
+"""The Ingest API: `POST /api/ingest/upload`, exactly as the product documents it.
+
+An upload ends either with a stored object, a call row and a queued job, or with an
+error and nothing half-made: every failure path deletes what it already wrote.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import uuid
+
+from flask import Blueprint, g, jsonify, request, url_for
+
+from callsight.convert import STATUS_TO_PROTO, call_to_proto
+from callsight.db.calls_repo import DuplicateCallId
+from callsight.enqueue import enqueue_call
+from callsight.jobqueue import QueueUnavailable
+from callsight.storage import MultipartWriter, StorageUnavailable, audio_key
+from callsight_upload import validation
+from callsight_upload.auth import require_api_key, services
+from callsight_upload.errors import ApiError
+from callsight_upload.metrics import UPLOAD_BYTES, UPLOADS
+from callsight_upload.serialize import call_json
+from callsight_upload.sniff import CONTENT_TYPES, SNIFF_BYTES, SUPPORTED, sniff_audio
+from callsight_upload.upload_stream import ParsedUpload, read_upload, too_large_message
+
+log = logging.getLogger(__name__)
+bp = Blueprint("ingest", __name__)
+
+# room for the multipart envelope and the text fields around the file itself
+FORM_OVERHEAD = 1024 * 1024
+
+
+class SniffingSink:
+    """Looks at the first bytes before anything goes to S3: no object for a non-audio file."""
+
+    def __init__(self, key: str) -> None:
+        self.key = key
+        self.head = bytearray()
+        self.format: str | None = None
+        self.writer: MultipartWriter | None = None
+        self.completed = False
+
+    def write(self, data: bytes) -> None:
+        if self.writer is None:
+            self.head += data
+            if len(self.head) < SNIFF_BYTES:
+                return
+            self._open()
+            data, self.head = bytes(self.head), bytearray()
+        assert self.writer is not None
+        self.writer.write(data)
+
+    def _open(self) -> None:
+        self.format = sniff_audio(bytes(self.head[:SNIFF_BYTES]))
+        if self.format is None:
+            raise ApiError(415, "unsupported_format", f"this file is not a supported recording; upload {SUPPORTED}")
+        self.writer = services().audio.writer(self.key, CONTENT_TYPES[self.format])
+
+    def finish(self) -> None:
+        if self.writer is None:
+            if not self.head:
+                raise ApiError(400, "empty_file", "the uploaded file is empty")
+            self._open()
+            assert self.writer is not None
+            self.writer.write(bytes(self.head))
+            self.head = bytearray()
+        self.writer.complete()
+        self.completed = True
+
+    def discard(self) -> None:
+        if self.writer is None:
+            return
+        if self.completed:
+            try:
+                services().audio.delete(self.key)
+            except StorageUnavailable:
+                log.error("could not delete orphan object %s", self.key)
+        else:
+            self.writer.abort()
+
+
+def _metadata(parsed: ParsedUpload, org_default_language: str) -> dict[str, object]:
+    f = parsed.fields
+    today = dt.datetime.now(dt.timezone.utc).date()
+    meta: dict[str, object] = {
+        name: validation.clean_text(name, f.get(name)) for name in validation.TEXT_FIELDS
+    }
+    meta["language"] = validation.language(f.get("language"), org_default_language)
+    meta["call_date"] = validation.call_date(f.get("call_date"), today)
+    channel = (f.get("operator_channel") or "").strip().lower()
+    if channel and channel not in ("left", "right"):
+        raise ApiError(400, "invalid_field", "operator_channel must be left or right")
+    meta["operator_channel"] = channel or None
+    filename = validation.file_name(parsed.filename)
+    meta["original_filename"] = filename
+    if not meta["call_id"]:
+        if not filename:
+            raise ApiError(400, "missing_call_id", "call_id is required when the file has no name")
+        meta["call_id"] = validation.clean_text("call_id", filename)
+    return meta
+
+
+@bp.post("/api/ingest/upload")
+@require_api_key
+def upload():  # type: ignore[no-untyped-def]
+    svc = services()
+    limit = svc.settings.max_upload_bytes
+    if request.mimetype != "multipart/form-data":
+        raise ApiError(400, "invalid_form", "send multipart/form-data with the recording in a field named 'file'")
+    boundary = request.mimetype_params.get("boundary", "").encode()
+    if not boundary:
+        raise ApiError(400, "invalid_form", "the multipart Content-Type has no boundary")
+    if request.content_length is not None and request.content_length > limit + FORM_OVERHEAD:
+        UPLOADS.labels("too_large").inc()
+        raise ApiError(413, "file_too_large", too_large_message(limit), {"Connection": "close"})
+
+    uid = str(uuid.uuid4())
+    sink = SniffingSink(audio_key(g.org.id, uid))
+
+    def open_file(parsed: ParsedUpload, filename: str | None) -> SniffingSink:
+        # Fields sent before the file are checked now, so a bad request fails before the upload.
+        early = ParsedUpload(fields=parsed.fields, filename=filename)
+        meta = _metadata(early, g.org.default_language)
+        if svc.calls.call_id_taken(g.org.id, str(meta["call_id"])):
+            raise ApiError(409, "duplicate_call_id", f"a call with Call ID {meta['call_id']!r} already exists")
+        return sink
+
+    try:
+        parsed = read_upload(request.stream, boundary, limit, open_file)
+        if not parsed.file_seen:
+            raise ApiError(400, "missing_file", "no recording: send it in a multipart field named 'file'")
+        meta = _metadata(parsed, g.org.default_language)
+        sink.finish()
+        record = svc.calls.create(
+            uid=uid,
+            org_id=g.org.id,
+            audio_key=sink.key,
+            audio_format=sink.format,
+            size_bytes=parsed.file_bytes,
+            **meta,
+        )
+    except DuplicateCallId:
+        sink.discard()
+        UPLOADS.labels("duplicate").inc()
+        raise ApiError(409, "duplicate_call_id", "a call with this Call ID already exists") from None
+    except StorageUnavailable as exc:
+        sink.discard()
+        UPLOADS.labels("storage_unavailable").inc()
+        log.error("storage unavailable during upload: %s", exc)
+        raise ApiError(503, "storage_unavailable", "recording storage is unavailable right now; nothing was saved, try again shortly", {"Retry-After": "30"}) from None
+    except ApiError as exc:
+        sink.discard()
+        UPLOADS.labels(exc.code).inc()
+        if exc.status == 413:
+            exc.headers.setdefault("Connection", "close")
+        raise
+    except Exception:
+        sink.discard()
+        UPLOADS.labels("error").inc()
+        raise
+
+    UPLOADS.labels("accepted").inc()
+    UPLOAD_BYTES.inc(parsed.file_bytes)
+    try:
+        enqueue_call(svc.queue, record)
+        svc.calls.mark_enqueued(record.uid)
+    except QueueUnavailable as exc:
+        # The call row is the outbox: the reconciler enqueues it once SQS is back.
+        log.warning("enqueue failed for %s, the reconciler will retry: %s", record.uid, exc)
+    svc.cache.publish(call_to_proto(record), STATUS_TO_PROTO["Queued"])
+    response = jsonify(call_json(call_to_proto(record)))
+    response.status_code = 201
+    response.headers["Location"] = url_for("calls.get_call", call_id=record.call_id)
+    return response

@@ -1,0 +1,59 @@
+"""Health, readiness and metrics of the gateway, and its OpenAPI document."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import grpc
+import yaml
+from flask import Blueprint, Response, jsonify
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+from sqlalchemy import text
+
+from callsight_upload.auth import services
+from callsight_upload.metrics import render
+
+bp = Blueprint("ops", __name__)
+OPENAPI = Path(__file__).with_name("openapi.yaml")
+
+
+@bp.get("/healthz")
+def healthz():  # type: ignore[no-untyped-def]
+    return jsonify({"status": "ok"})
+
+
+@bp.get("/readyz")
+def readyz():  # type: ignore[no-untyped-def]
+    svc = services()
+    checks: dict[str, str] = {}
+    try:
+        with svc.engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+        checks["postgres"] = "ok"
+    except Exception as exc:
+        checks["postgres"] = f"down: {type(exc).__name__}"
+    try:
+        svc.audio.ping()
+        checks["s3"] = "ok"
+    except Exception as exc:
+        checks["s3"] = f"down: {type(exc).__name__}"
+    try:
+        stub = health_pb2_grpc.HealthStub(svc.status_channel)
+        reply = stub.Check(health_pb2.HealthCheckRequest(service=""), timeout=2)
+        checks["status_service"] = "ok" if reply.status == health_pb2.HealthCheckResponse.SERVING else "not serving"
+    except grpc.RpcError as exc:
+        checks["status_service"] = f"down: {exc.code().name}"  # type: ignore[attr-defined]
+    checks["redis"] = "ok" if svc.cache.ping() else "down (degraded)"
+    ready = all(v == "ok" for k, v in checks.items() if k != "redis")
+    return jsonify({"status": "ready" if ready else "not ready", "checks": checks}), 200 if ready else 503
+
+
+@bp.get("/metrics")
+def metrics():  # type: ignore[no-untyped-def]
+    body, content_type = render()
+    return Response(body, content_type=content_type)
+
+
+@bp.get("/api/openapi.json")
+def openapi():  # type: ignore[no-untyped-def]
+    return jsonify(yaml.safe_load(OPENAPI.read_text()))

@@ -1,0 +1,73 @@
+"""The JSON shape of a call and a transcript in the public API."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from flask import url_for
+
+from callsight.convert import PROTO_TO_STATUS
+from callsight.v1 import calls_pb2
+
+
+def _iso(ts: Any) -> str | None:
+    if not ts.seconds and not ts.nanos:
+        return None
+    return ts.ToDatetime(tzinfo=dt.timezone.utc).isoformat().replace("+00:00", "Z")
+
+
+def call_json(call: calls_pb2.Call, transcript_text: str | None = None) -> dict[str, Any]:
+    status = PROTO_TO_STATUS.get(call.status, "Queued")
+    body: dict[str, Any] = {
+        "call_id": call.call_id,
+        "status": status,
+        "error": call.error or None,
+        "language": call.language,
+        "operator_id": call.operator_id or None,
+        "customer_id": call.customer_id or None,
+        "department": call.department or None,
+        "call_date": call.call_date,
+        "duration_s": round(call.duration_s, 3) if call.duration_s else None,
+        "channels": call.channels or None,
+        "sample_rate": call.sample_rate or None,
+        "format": call.audio_format,
+        "file_name": call.original_filename or None,
+        "size_bytes": call.size_bytes,
+        "attempts": call.attempts,
+        "created_at": _iso(call.created_at),
+        "updated_at": _iso(call.updated_at),
+        "url": url_for("calls.get_call", call_id=call.call_id),
+        "transcript_url": None,
+    }
+    if status == "Done":
+        body["transcript_url"] = url_for("calls.get_transcript", call_id=call.call_id)
+    if transcript_text is not None:
+        body["transcript_text"] = transcript_text
+    return body
+
+
+def transcript_json(t: calls_pb2.Transcript) -> dict[str, Any]:
+    return {
+        "call_id": t.call_id,
+        "language": t.language,
+        "engine": t.engine,
+        "model": t.model,
+        "speaker_mode": t.speaker_mode,
+        "duration_s": round(t.duration_s, 3),
+        "text": t.text,
+        "turns": [
+            {
+                "speaker": turn.speaker,
+                "start": round(turn.start, 3),
+                "end": round(turn.end, 3),
+                "text": turn.text,
+                "words": [
+                    {"text": w.text, "start": round(w.start, 3), "end": round(w.end, 3),
+                     "confidence": round(w.confidence, 3)}
+                    for w in turn.words
+                ],
+            }
+            for turn in t.turns
+        ],
+    }

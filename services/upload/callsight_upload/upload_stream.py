@@ -1,0 +1,101 @@
+"""Reads a multipart upload as a stream: fields into small buffers, the file straight on.
+
+The body is never held whole: the file part is handed on in chunks as it arrives,
+and every limit (body size, field count, field size) is enforced while reading.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import BinaryIO, Callable, Protocol
+
+from werkzeug.exceptions import RequestEntityTooLarge
+from werkzeug.sansio.multipart import Data, Epilogue, Field, File, MultipartDecoder, NeedData
+
+from callsight_upload.errors import ApiError
+
+READ_SIZE = 256 * 1024
+MAX_FIELDS = 32
+MAX_FIELD_BYTES = 4096
+
+
+class FileSink(Protocol):
+    def write(self, data: bytes) -> None: ...
+
+
+@dataclass
+class ParsedUpload:
+    fields: dict[str, str] = field(default_factory=dict)
+    filename: str | None = None
+    file_bytes: int = 0
+    file_seen: bool = False
+
+
+def read_upload(
+    stream: BinaryIO,
+    boundary: bytes,
+    max_file_bytes: int,
+    open_file: Callable[[ParsedUpload, str | None], FileSink],
+) -> ParsedUpload:
+    """Parse the body; `open_file(parsed_so_far, filename)` is called when the `file` part
+    starts (fields sent before it are already in `parsed`) and returns where its bytes go."""
+    decoder = MultipartDecoder(boundary, max_form_memory_size=READ_SIZE * 4, max_parts=MAX_FIELDS + 1)
+    parsed = ParsedUpload()
+    current: str | None = None
+    field_buffer = bytearray()
+    sink: FileSink | None = None
+    finished = False
+    while not finished:
+        chunk = stream.read(READ_SIZE)
+        try:
+            decoder.receive_data(chunk or None)
+            while True:
+                event = decoder.next_event()
+                if isinstance(event, NeedData):
+                    break
+                if isinstance(event, Epilogue):
+                    finished = True
+                    break
+                if isinstance(event, File):
+                    if event.name != "file":
+                        raise ApiError(400, "unexpected_file", f"unexpected file field {event.name!r}; send the recording as 'file'")
+                    if parsed.file_seen:
+                        raise ApiError(400, "too_many_files", "send one recording per upload")
+                    parsed.file_seen = True
+                    parsed.filename = event.filename
+                    current = "file"
+                    sink = open_file(parsed, event.filename)
+                elif isinstance(event, Field):
+                    if event.name in parsed.fields or len(parsed.fields) >= MAX_FIELDS:
+                        raise ApiError(400, "invalid_form", f"field {event.name!r} repeated or too many fields")
+                    current = event.name
+                    field_buffer.clear()
+                elif isinstance(event, Data):
+                    if current == "file":
+                        parsed.file_bytes += len(event.data)
+                        if parsed.file_bytes > max_file_bytes:
+                            raise ApiError(413, "file_too_large", too_large_message(max_file_bytes))
+                        assert sink is not None
+                        sink.write(event.data)
+                    else:
+                        field_buffer += event.data
+                        if len(field_buffer) > MAX_FIELD_BYTES:
+                            raise ApiError(400, "field_too_large", f"field {current!r} is longer than {MAX_FIELD_BYTES} bytes")
+                        if not event.more_data and current is not None:
+                            try:
+                                parsed.fields[current] = field_buffer.decode("utf-8")
+                            except UnicodeDecodeError:
+                                raise ApiError(400, "invalid_form", f"field {current!r} is not valid UTF-8 text") from None
+                    if not event.more_data:
+                        current = None
+        except RequestEntityTooLarge:
+            raise ApiError(400, "invalid_form", "the multipart body has too many parts or oversized headers") from None
+        except ValueError as exc:
+            raise ApiError(400, "invalid_form", f"the multipart body is malformed or incomplete ({exc})") from None
+        if not chunk and not finished:
+            raise ApiError(400, "invalid_form", "the multipart body ended before its closing boundary")
+    return parsed
+
+
+def too_large_message(limit: int) -> str:
+    return f"the file is larger than the {limit // (1024 * 1024)} MB limit; split longer recordings before uploading"

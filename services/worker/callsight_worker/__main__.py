@@ -1,0 +1,83 @@
+"""Entry point: `python -m callsight_worker` takes jobs until SIGTERM."""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import sys
+import threading
+
+from sqlalchemy import text
+
+from callsight.aws import s3_client, sqs_client
+from callsight.db.calls_repo import CallRepository
+from callsight.db.engine import make_engine
+from callsight.db.orgs_repo import OrgRepository
+from callsight.jobqueue import JobQueue
+from callsight.logs import setup_logging
+from callsight.ops_http import serve_ops
+from callsight.settings import Settings, SettingsError
+from callsight.status_cache import StatusCache
+from callsight.storage import AudioStore
+from callsight_worker.engines.factory import EngineRegistry
+from callsight_worker.reconciler import Reconciler
+from callsight_worker.worker import Worker
+
+log = logging.getLogger("callsight_worker")
+
+
+def main() -> int:
+    try:
+        settings = Settings.from_env()
+    except SettingsError as exc:
+        print(f"callsight-worker: {exc}", file=sys.stderr)
+        return 2
+    setup_logging("worker", settings.log_format)
+    worker_id = os.environ.get("CALLSIGHT_WORKER_ID") or f"{socket.gethostname()}-{os.getpid()}"
+    engine = make_engine(settings.database_url, pool_size=2)
+    calls = CallRepository(engine)
+    queue = JobQueue(
+        sqs_client(settings.sqs_endpoint_url, settings.aws_region, read_timeout=30),
+        settings.sqs_queue_url, settings.sqs_dlq_url,
+    )
+    cache = StatusCache(settings.redis_url)
+    engines = EngineRegistry(settings)
+    worker = Worker(
+        settings, worker_id, calls, OrgRepository(engine, [settings.api_key_pepper]),
+        AudioStore(s3_client(settings.s3_endpoint_url, settings.aws_region), settings.s3_bucket),
+        queue, cache, engines,
+    )
+    worker.install_signal_handlers()
+    model_ready = threading.Event()
+
+    def ready() -> tuple[bool, dict[str, str]]:
+        checks = {"model": "loaded" if model_ready.is_set() else "loading"}
+        try:
+            with engine.connect() as conn:
+                conn.execute(text("SELECT 1"))
+            checks["postgres"] = "ok"
+        except Exception as exc:
+            checks["postgres"] = f"down: {type(exc).__name__}"
+        return model_ready.is_set() and checks["postgres"] == "ok", checks
+
+    serve_ops(settings.ops_port, ready, host=os.environ.get("BIND_HOST", "0.0.0.0"))
+    engines.get()  # load the default engine before taking jobs
+    model_ready.set()
+
+    def abandon_watch() -> None:
+        worker.abandon.wait()
+        worker.release_current()
+        os._exit(0)
+
+    threading.Thread(target=abandon_watch, daemon=True).start()
+    reconciler = Reconciler(settings, calls, queue, cache)
+    threading.Thread(target=reconciler.run_forever, args=(worker.stopping,), daemon=True).start()
+    log.info("worker %s ready", worker_id)
+    worker.run()
+    log.info("worker %s stopped", worker_id)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,36 @@
+"""Choosing the engine is configuration: per deployment, overridable per organisation."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from callsight.settings import Settings
+from callsight_worker.engines.base import Transcriber
+
+
+def build_engine(name: str, settings: Settings) -> Transcriber:
+    if name == "whisper":
+        from callsight_worker.engines.whisper import WhisperTranscriber
+
+        if not settings.model_dir:
+            raise RuntimeError("CALLSIGHT_MODEL_DIR is required for the whisper engine")
+        return WhisperTranscriber(Path(settings.model_dir), threads=settings.whisper_threads)
+    if name == "amivoice":
+        from callsight_worker.engines.amivoice import AmiVoiceSettings, AmiVoiceTranscriber
+
+        return AmiVoiceTranscriber(AmiVoiceSettings.from_env())
+    raise RuntimeError(f"unknown transcription engine {name!r} (whisper or amivoice)")
+
+
+class EngineRegistry:
+    """Engines built once per process, on first use."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._engines: dict[str, Transcriber] = {}
+
+    def get(self, name: str | None = None) -> Transcriber:
+        name = name or self.settings.engine
+        if name not in self._engines:
+            self._engines[name] = build_engine(name, self.settings)
+        return self._engines[name]

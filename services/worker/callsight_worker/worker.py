@@ -1,0 +1,204 @@
+"""The worker loop: one job at a time, idempotent, with heartbeats and clean shutdown.
+
+A job delivered twice gives one result: the claim, the result and the final status
+are all guarded by the call's generation and status rank in PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+from prometheus_client import Counter, Gauge, Histogram
+
+from callsight.convert import STATUS_TO_PROTO, call_to_proto
+from callsight.db.calls_repo import CallRepository
+from callsight.db.orgs_repo import OrgRepository
+from callsight.db.records import CallRecord
+from callsight.jobqueue import JobQueue, QueueUnavailable, ReceivedJob
+from callsight.logs import log_context
+from callsight.settings import Settings
+from callsight.status_cache import StatusCache
+from callsight.storage import AudioStore, transcript_key
+from callsight_worker.decode import UndecodableAudio
+from callsight_worker.engines.base import TranscriptionError
+from callsight_worker.engines.factory import EngineRegistry
+from callsight_worker.pipeline import transcribe_file
+
+log = logging.getLogger(__name__)
+
+JOBS = Counter("callsight_worker_jobs_total", "Jobs handled by outcome", ["outcome"])
+JOB_SECONDS = Histogram("callsight_worker_job_seconds", "Wall time per job", buckets=(1, 5, 15, 30, 60, 120, 300, 600, 1800, 3600))
+STEP_SECONDS = Histogram("callsight_worker_step_seconds", "Wall time per pipeline step", ["step"])
+AUDIO_SECONDS = Counter("callsight_worker_audio_seconds_total", "Seconds of audio processed")
+BUSY = Gauge("callsight_worker_busy", "1 while a job is in progress")
+
+
+class Worker:
+    def __init__(
+        self, settings: Settings, worker_id: str, calls: CallRepository, orgs: OrgRepository, audio: AudioStore,
+        queue: JobQueue, cache: StatusCache, engines: EngineRegistry,
+    ) -> None:
+        self.settings = settings
+        self.worker_id = worker_id
+        self.calls = calls
+        self.orgs = orgs
+        self.audio = audio
+        self.queue = queue
+        self.cache = cache
+        self.engines = engines
+        self.stopping = threading.Event()  # stop taking new jobs
+        self.abandon = threading.Event()  # give the current job back now
+        self.current: ReceivedJob | None = None
+
+    # ---- lifecycle ---------------------------------------------------------------
+
+    def install_signal_handlers(self) -> None:
+        def on_signal(signum: int, frame: object) -> None:
+            if self.stopping.is_set() or signum == signal.SIGINT:
+                self.abandon.set()
+            self.stopping.set()
+            log.info("signal %d: finishing the current job, taking no new ones", signum)
+
+        signal.signal(signal.SIGTERM, on_signal)
+        signal.signal(signal.SIGINT, on_signal)
+
+    def run(self) -> None:
+        while not self.stopping.is_set():
+            try:
+                received = self.queue.receive(wait_s=5)
+            except QueueUnavailable as exc:
+                log.warning("job queue unavailable: %s", exc)
+                self.stopping.wait(2)
+                continue
+            if received is not None:
+                self.handle(received)
+
+    # ---- one job -------------------------------------------------------------------
+
+    def handle(self, received: ReceivedJob) -> None:
+        job = received.job
+        token = log_context.set({"call_uid": job.call_uid, "org": job.org_id})
+        try:
+            if not job.call_uid:
+                log.error("dropping an unreadable job message %s", received.message_id)
+                self._delete(received)
+                JOBS.labels("unreadable").inc()
+                return
+            call = self.calls.claim(job.call_uid, job.generation, self.worker_id)
+            if call is None:
+                # finished already, or superseded by a retry: a duplicate delivery
+                self._delete(received)
+                JOBS.labels("duplicate").inc()
+                return
+            log_context.set({"call_uid": call.uid, "call_id": call.call_id, "org": call.org_id})
+            self._publish(call, "Queued")
+            self._process(received, call)
+        finally:
+            log_context.reset(token)
+
+    def _process(self, received: ReceivedJob, call: CallRecord) -> None:
+        self.current = received
+        BUSY.set(1)
+        heartbeat = threading.Thread(target=self._heartbeat, args=(received, call), daemon=True)
+        done = threading.Event()
+        self._heartbeat_done = done
+        heartbeat.start()
+        started = time.perf_counter()
+        try:
+            with tempfile.TemporaryDirectory(prefix="callsight-job-") as tmp:
+                self._transcribe(call, Path(tmp) / "audio")
+            self._delete(received)
+            JOBS.labels("done").inc()
+        except UndecodableAudio as exc:
+            self._fail(received, call, f"The recording could not be decoded: {exc}", permanent=True)
+        except TranscriptionError as exc:
+            self._fail(received, call, f"Transcription failed: {exc}", permanent=exc.permanent)
+        except Exception as exc:
+            log.exception("job failed")
+            self._fail(received, call, f"{type(exc).__name__}: {exc}", permanent=False)
+        finally:
+            done.set()
+            heartbeat.join(timeout=5)
+            JOB_SECONDS.observe(time.perf_counter() - started)
+            BUSY.set(0)
+            self.current = None
+
+    def _transcribe(self, call: CallRecord, path: Path) -> None:
+        t0 = time.perf_counter()
+        self.audio.download_to(call.audio_key, path)
+        STEP_SECONDS.labels("download").observe(time.perf_counter() - t0)
+        org = self.orgs.get(call.org_id)
+        operator_channel = call.operator_channel or (org.operator_channel if org else "left")
+        engine = self.engines.get(org.engine if org and org.engine else None)
+        result = transcribe_file(path, call.audio_format, call.language, engine, operator_channel)
+        for step, seconds in result.timings.items():
+            STEP_SECONDS.labels(step).observe(seconds)
+        AUDIO_SECONDS.inc(result.audio.duration_s)
+        self.calls.set_media_info(call.uid, result.audio.duration_s, result.audio.source_channels,
+                                  result.audio.source_sample_rate)
+        t1 = time.perf_counter()
+        transcript = result.transcript.to_dict()
+        key = transcript_key(call.org_id, call.uid)
+        self.audio.put_json(key, {"call_id": call.call_id, **transcript})
+        finished = self.calls.complete(call.uid, call.generation, transcript, key)
+        STEP_SECONDS.labels("store").observe(time.perf_counter() - t1)
+        if finished is not None:
+            self._publish(finished, "Processing")
+            log.info("call done: %.1f s of audio in %.1f s", result.audio.duration_s, time.perf_counter() - t0)
+
+    def _fail(self, received: ReceivedJob, call: CallRecord, reason: str, permanent: bool) -> None:
+        attempts = max(received.receive_count, call.attempts)
+        if permanent or attempts >= self.settings.max_attempts:
+            if not permanent:
+                reason = f"{reason} (gave up after {attempts} attempts; the job is in the dead-letter queue)"
+            failed = self.calls.fail(call.uid, call.generation, reason)
+            if failed is not None:
+                self._publish(failed, "Processing")
+            log.warning("call failed: %s", reason)
+            JOBS.labels("failed").inc()
+            if permanent:
+                self._delete(received)
+            # a transient give-up stays on the queue: its next receive moves it to the DLQ
+            return
+        JOBS.labels("retry").inc()
+        log.warning("attempt %d failed, will retry: %s", attempts, reason)
+        try:
+            self.queue.extend(received.receipt_handle, min(300, 10 * attempts))
+        except QueueUnavailable:
+            pass
+
+    # ---- helpers --------------------------------------------------------------------
+
+    def _heartbeat(self, received: ReceivedJob, call: CallRecord) -> None:
+        interval = max(1.0, self.settings.visibility_timeout_s / 3)
+        while not self._heartbeat_done.wait(interval):
+            if self.abandon.is_set():
+                break
+            try:
+                self.queue.extend(received.receipt_handle, self.settings.visibility_timeout_s)
+                self.calls.heartbeat(call.uid, call.generation)
+            except Exception as exc:  # a missed beat is retried next interval
+                log.warning("heartbeat failed: %s", exc)
+
+    def _delete(self, received: ReceivedJob) -> None:
+        try:
+            self.queue.delete(received.receipt_handle)
+        except QueueUnavailable as exc:
+            # the result is stored; a redelivery will be recognised as a duplicate
+            log.warning("could not delete the finished job message: %s", exc)
+
+    def _publish(self, call: CallRecord, previous: str) -> None:
+        self.cache.publish(call_to_proto(call), STATUS_TO_PROTO[previous])
+
+    def release_current(self) -> None:
+        """Hand the in-flight job back so another worker takes it at once."""
+        if self.current is not None:
+            try:
+                self.queue.release(self.current.receipt_handle)
+            except QueueUnavailable:
+                pass

