@@ -29,25 +29,37 @@ from callsight_worker.transcript import Transcript
 _MASK_WORDS = {"card", "phone", "email", "number"}
 
 _EN_STOPWORDS = frozenset(
-    """a about above after again against all am an and any are as at be because been before
-    being below between both but by can could did do does doing down during each few for
-    from further had has have having he her here hers herself him himself his how i if in
-    into is it its itself just let me more most my myself no nor not now of off on once
-    only or other our ours ourselves out over own same she should so some such than that
-    the their theirs them themselves then there these they this those through to too
-    under until up very was we were what when where which while who whom why will with
-    would you your yours yourself yourselves yes yeah okay ok oh um uh hmm right sure well
-    please thank thanks hello hi bye one moment also get got go going like want need im
-    youre thats dont cant ill ive id its lets calling help day great""".split()
+    (
+        "a", "about", "above", "after", "again", "against", "all", "am", "an", "and", "any",
+        "are", "as", "at", "be", "because", "been", "before", "being", "below", "between",
+        "both", "but", "by", "can", "could", "did", "do", "does", "doing", "down", "during",
+        "each", "few", "for", "from", "further", "had", "has", "have", "having", "he",
+        "her", "here", "hers", "herself", "him", "himself", "his", "how", "i", "if", "in",
+        "into", "is", "it", "its", "itself", "just", "let", "me", "more", "most", "my",
+        "myself", "no", "nor", "not", "now", "of", "off", "on", "once", "only", "or",
+        "other", "our", "ours", "ourselves", "out", "over", "own", "same", "she", "should",
+        "so", "some", "such", "than", "that", "the", "their", "theirs", "them",
+        "themselves", "then", "there", "these", "they", "this", "those", "through", "to",
+        "too", "under", "until", "up", "very", "was", "we", "were", "what", "when", "where",
+        "which", "while", "who", "whom", "why", "will", "with", "would", "you", "your",
+        "yours", "yourself", "yourselves", "yes", "yeah", "okay", "ok", "oh", "um", "uh",
+        "hmm", "right", "sure", "well", "please", "thank", "thanks", "hello", "hi", "bye",
+        "one", "moment", "also", "get", "got", "go", "going", "like", "want", "need", "im",
+        "youre", "thats", "dont", "cant", "ill", "ive", "id", "its", "lets", "calling",
+        "help", "day", "great"
+    )
 )
 # Nouns too generic to be a topic of a Japanese call.
 _JA_STOP_NOUNS = frozenset(
     (
-        "こと もの ため よう 方 ほう 様 さま 者 私 わたくし 僕 お客 お客様 そちら こちら "
-        "それ これ あれ どれ 何 なん ところ とき 時 今 今日 皆様 はい いえ ええ うん "
-        "少々 感じ 的 さん 御 ご お おかけ 電話 お電話 失礼"
-    ).split()
+        "こと", "もの", "ため", "よう", "方", "ほう", "様", "さま", "者", "私",
+        "わたくし", "僕", "お客", "お客様", "そちら", "こちら", "それ", "これ", "あれ",
+        "どれ", "何", "なん", "ところ", "とき", "時", "今", "今日", "皆様", "はい",
+        "いえ", "ええ", "うん", "少々", "感じ", "的", "さん", "御", "ご", "お",
+        "おかけ", "電話", "お電話", "失礼"
+    )
 )
+_JA_LIGHT_VERBS = ("する", "ある", "いる", "なる", "おる", "いただく", "くださる")
 _JA_KEY_NOUN_TYPES = ("一般", "固有名詞", "サ変接続", "形容動詞語幹")
 
 
@@ -120,9 +132,12 @@ def content_tokens(text: str, language: str) -> list[str]:
             if tok.pos == "名詞" and tok.pos1 not in ("非自立", "代名詞", "数", "接尾", "副詞可能"):
                 if tok.base not in _JA_STOP_NOUNS and not _is_single_kana(tok.base):
                     out.append(tok.base)
-            elif tok.pos in ("動詞", "形容詞") and tok.pos1 == "自立":
-                if tok.base not in ("する", "ある", "いる", "なる", "おる", "いただく", "くださる"):
-                    out.append(tok.base)
+            elif (
+                tok.pos in ("動詞", "形容詞")
+                and tok.pos1 == "自立"
+                and tok.base not in _JA_LIGHT_VERBS
+            ):
+                out.append(tok.base)
         return out
     words = re.findall(r"[a-z][a-z'’]*", text.lower())
     return [w.replace("'", "").replace("’", "") for w in words if _en_content(w)]
