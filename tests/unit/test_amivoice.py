@@ -4,24 +4,17 @@ from __future__ import annotations
 
 import io
 import logging
-import sys
 import time
 import traceback
 import wave
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
 import requests
 
-ROOT = Path(__file__).resolve().parents[2]
-for _p in (ROOT, ROOT / "services" / "worker"):
-    if str(_p) not in sys.path:
-        sys.path.insert(0, str(_p))
-
-from callsight_worker.engines.amivoice import (  # noqa: E402
+from callsight_worker.engines.amivoice import (
     AmiVoiceConfigError,
     AmiVoiceSettings,
     AmiVoiceTranscriber,
@@ -30,13 +23,14 @@ from callsight_worker.engines.amivoice import (  # noqa: E402
     parse_segments,
     to_wav,
 )
-from callsight_worker.engines.base import (  # noqa: E402
+from callsight_worker.engines.base import (
     PermanentTranscriptionError,
     TranscriptionError,
     TransientTranscriptionError,
 )
+from tests.fakes.amivoice_server import FakeAmiVoice, Token, tone
 
-from tests.fakes.amivoice_server import FakeAmiVoice, Token, tone  # noqa: E402
+pytestmark = pytest.mark.unit
 
 KEY = "ak-SECRET-7f3c9e21d0b84a6f"
 SR = 16_000

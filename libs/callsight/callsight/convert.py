@@ -22,7 +22,7 @@ def timestamp(value: dt.datetime | None) -> Timestamp | None:
     if value is None:
         return None
     ts = Timestamp()
-    ts.FromDatetime(value.astimezone(dt.timezone.utc))
+    ts.FromDatetime(value.astimezone(dt.UTC))
     return ts
 
 

@@ -15,7 +15,7 @@ def job_for(call: CallRecord, trace_context: dict[str, str] | None = None, kind:
         org_id=call.org_id,
         generation=call.generation,
         audio_key=call.audio_key,
-        enqueued_at=dt.datetime.now(dt.timezone.utc).isoformat(),
+        enqueued_at=dt.datetime.now(dt.UTC).isoformat(),
         trace_context=trace_context or {},
         kind=kind,
     )

@@ -8,7 +8,7 @@ import logging
 import sys
 import time
 
-log_context: contextvars.ContextVar[dict[str, str]] = contextvars.ContextVar("log_context", default={})
+log_context: contextvars.ContextVar[dict[str, str]] = contextvars.ContextVar("log_context", default={})  # noqa: B039 - never mutated, only replaced
 
 
 class JsonFormatter(logging.Formatter):

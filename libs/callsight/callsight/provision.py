@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 import os
-from typing import Mapping
+from collections.abc import Mapping
 
 from botocore.exceptions import ClientError
 

@@ -7,8 +7,8 @@ A missing required variable stops the service at start with a message naming it.
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, fields
-from typing import Mapping
 
 MIB = 1024 * 1024
 

@@ -7,7 +7,7 @@ published" when Redis is down, so callers fall back to PostgreSQL, never fail.
 from __future__ import annotations
 
 import logging
-from typing import Iterator
+from collections.abc import Iterator
 
 import redis
 

@@ -5,16 +5,16 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import time
-from typing import Iterator
+from collections.abc import Iterator
 
 import grpc
 import redis
+from prometheus_client import Counter
 
 from callsight.convert import PROTO_TO_STATUS, call_to_proto
 from callsight.db.calls_repo import CallFilters, CallRepository
 from callsight.status_cache import StatusCache
 from callsight.v1 import calls_pb2, status_service_pb2, status_service_pb2_grpc
-from prometheus_client import Counter
 
 log = logging.getLogger(__name__)
 
@@ -118,7 +118,7 @@ class StatusServicer(status_service_pb2_grpc.StatusServiceServicer):
         """Redis pub/sub when it is up; polling PostgreSQL when it is not."""
         _require(context, org_id=request.org_id)
         sent: dict[str, tuple[int, int]] = {}
-        since = dt.datetime.now(dt.timezone.utc)
+        since = dt.datetime.now(dt.UTC)
 
         def fresh(call: calls_pb2.Call) -> bool:
             key = (call.status, call.updated_at.ToNanoseconds())
@@ -138,7 +138,7 @@ class StatusServicer(status_service_pb2_grpc.StatusServiceServicer):
                     if not context.is_active():
                         return
                     if event is not None and fresh(event.call):
-                        since = max(since, event.call.updated_at.ToDatetime(tzinfo=dt.timezone.utc) - dt.timedelta(seconds=1))
+                        since = max(since, event.call.updated_at.ToDatetime(tzinfo=dt.UTC) - dt.timedelta(seconds=1))
                         yield event
             except redis.RedisError as exc:
                 log.warning("watch falls back to PostgreSQL polling: %s", exc)

@@ -4,7 +4,8 @@ status service over gRPC; the retry write goes to PostgreSQL and SQS."""
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Callable, TypeVar
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import grpc
 from flask import Blueprint, Response, g, jsonify, request

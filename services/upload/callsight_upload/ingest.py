@@ -83,7 +83,7 @@ class SniffingSink:
 
 def _metadata(parsed: ParsedUpload, org_default_language: str) -> dict[str, object]:
     f = parsed.fields
-    today = dt.datetime.now(dt.timezone.utc).date()
+    today = dt.datetime.now(dt.UTC).date()
     meta: dict[str, object] = {
         name: validation.clean_text(name, f.get(name)) for name in validation.TEXT_FIELDS
     }

@@ -14,7 +14,7 @@ from callsight.v1 import calls_pb2
 def _iso(ts: Any) -> str | None:
     if not ts.seconds and not ts.nanos:
         return None
-    return ts.ToDatetime(tzinfo=dt.timezone.utc).isoformat().replace("+00:00", "Z")
+    return ts.ToDatetime(tzinfo=dt.UTC).isoformat().replace("+00:00", "Z")
 
 
 def call_json(call: calls_pb2.Call, transcript_text: str | None = None) -> dict[str, Any]:

@@ -6,8 +6,9 @@ and every limit (body size, field count, field size) is enforced while reading.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import BinaryIO, Callable, Protocol
+from typing import BinaryIO, Protocol
 
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.sansio.multipart import Data, Epilogue, Field, File, MultipartDecoder, NeedData

@@ -52,7 +52,7 @@ def transcribe_file(
     speakers = speakers_for(len(audio.channels), operator_channel)
     results = []
     t1 = time.perf_counter()
-    for speaker, samples in zip(speakers, audio.channels):
+    for speaker, samples in zip(speakers, audio.channels, strict=True):
         results.append((speaker, engine.transcribe(samples, language)))
     timings["transcribe"] = time.perf_counter() - t1
     transcript = merge_channels(results, audio.duration_s)

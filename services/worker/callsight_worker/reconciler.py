@@ -37,7 +37,7 @@ class Reconciler:
         """When the queue was (re)created: jobs sent before then are gone (e.g. an
         in-memory SQS restarted)."""
         created = self.queue.depth().get("CreatedTimestamp")
-        return dt.datetime.fromtimestamp(created, dt.timezone.utc) if created else None
+        return dt.datetime.fromtimestamp(created, dt.UTC) if created else None
 
     def run_once(self) -> dict[str, int]:
         counts = {"enqueued": 0, "requeued_processing": 0, "failed": 0}

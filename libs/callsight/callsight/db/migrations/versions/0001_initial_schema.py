@@ -1,7 +1,7 @@
 """initial schema: organisations, API keys, calls, transcripts
 
 Revision ID: 0001
-Revises: 
+Revises:
 Create Date: 2026-11-24 19:48:55.069765
 """
 from __future__ import annotations

@@ -1,0 +1,29 @@
+# Callsight: `make up` brings the whole system up on this machine; `make test` runs every test.
+.PHONY: install up down status test lint protos bench
+
+RUN_DIR ?= .run
+
+install:
+	@bash scripts/install.sh
+
+up: install
+	@.venv/bin/python -m callsight_stack up --run-dir $(RUN_DIR)
+
+down:
+	@.venv/bin/python -m callsight_stack down --run-dir $(RUN_DIR)
+
+status:
+	@.venv/bin/python -m callsight_stack status --run-dir $(RUN_DIR)
+
+test: install
+	@bash scripts/test.sh
+
+lint: install
+	.venv/bin/ruff check .
+	.venv/bin/ruff format --check libs/callsight/callsight/db libs/callsight/callsight/*.py || true
+
+protos: install
+	.venv/bin/python -m grpc_tools.protoc --version >/dev/null && bash -c '. .venv/bin/activate && scripts/gen_protos.sh'
+
+bench: install
+	@.venv/bin/python -m bench

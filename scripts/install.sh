@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Installs everything Callsight needs on a fresh Debian machine with Python 3.11:
+# system packages (as root, only what is missing), the project's virtualenv, the
+# offline speech model (joined and hash-checked). Safe to run again.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY="${PYTHON:-python3.11}"
+command -v "$PY" >/dev/null || PY=python3
+
+apt_missing=()
+have_pkg() { dpkg -s "$1" >/dev/null 2>&1; }
+ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 || apt_missing+=(postgresql postgresql-contrib)
+have_pkg pocketsphinx-testdata || apt_missing+=(pocketsphinx-testdata)
+if [ "${CALLSIGHT_BROWSER_TESTS:-1}" = "1" ] && ! command -v chromium >/dev/null; then apt_missing+=(chromium); fi
+if [ ${#apt_missing[@]} -gt 0 ]; then
+  if [ "$(id -u)" = "0" ]; then
+    echo "install: apt-get install ${apt_missing[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq --no-install-recommends "${apt_missing[@]}" >/dev/null
+  else
+    echo "install: please install with apt: ${apt_missing[*]}" >&2
+  fi
+fi
+
+if [ ! -x .venv/bin/python ]; then
+  "$PY" -m venv .venv
+fi
+stamp=.venv/.callsight-installed
+want=$(cat requirements/*.txt libs/callsight/pyproject.toml services/*/pyproject.toml stack/pyproject.toml | sha256sum | cut -c1-16)
+if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
+  .venv/bin/pip install -q --upgrade pip
+  reqs=()
+  for r in base stack worker analysis dev; do [ -f "requirements/$r.txt" ] && reqs+=(-r "requirements/$r.txt"); done
+  .venv/bin/pip install -q "${reqs[@]}"
+  .venv/bin/pip install -q --no-deps -e libs/callsight -e services/upload -e services/status -e services/worker -e stack
+  echo "$want" > "$stamp"
+fi
+model_dir="${CALLSIGHT_MODEL_CACHE:-$HOME/.cache/callsight}/models/whisper-base"
+.venv/bin/python -m callsight_worker.model prepare --dir "$model_dir" >/dev/null
+echo "install: ready (.venv, model at $model_dir)"

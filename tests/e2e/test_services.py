@@ -1,0 +1,127 @@
+"""The status service's gRPC contract, health and metrics of every service, the launcher."""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import grpc
+import pytest
+import requests
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
+
+from callsight.v1 import calls_pb2, status_service_pb2, status_service_pb2_grpc
+from tests import audio
+from tests.conftest import Api, unique
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture(scope="module")
+def channel(stack: Any) -> grpc.Channel:
+    return grpc.insecure_channel(stack.env["CALLSIGHT_GRPC"])
+
+
+@pytest.fixture(scope="module")
+def status(channel: grpc.Channel) -> status_service_pb2_grpc.StatusServiceStub:
+    return status_service_pb2_grpc.StatusServiceStub(channel)
+
+
+def test_grpc_health_and_reflection(channel: grpc.Channel) -> None:
+    reply = health_pb2_grpc.HealthStub(channel).Check(
+        health_pb2.HealthCheckRequest(service="callsight.v1.StatusService"), timeout=5)
+    assert reply.status == health_pb2.HealthCheckResponse.SERVING
+    stub = reflection_pb2_grpc.ServerReflectionStub(channel)
+    responses = stub.ServerReflectionInfo(iter([reflection_pb2.ServerReflectionRequest(list_services="")]), timeout=5)
+    names = {s.name for r in responses for s in r.list_services_response.service}
+    assert "callsight.v1.StatusService" in names
+
+
+def test_watch_streams_status_changes_of_one_organisation(api: Api, status: Any, tmp_path: Path) -> None:
+    events: list[calls_pb2.Call] = []
+    stream = status.WatchCalls(status_service_pb2.WatchCallsRequest(org_id="demo"), timeout=120)
+
+    def consume() -> None:
+        try:
+            for event in stream:
+                events.append(event.call)
+        except grpc.RpcError:
+            pass
+
+    threading.Thread(target=consume, daemon=True).start()
+    time.sleep(0.5)
+    call_id = unique("watch")
+    api.upload(audio.encode(tmp_path / "w.wav", [audio.speech("selfish")], "wav"), call_id=call_id, language="en-US")
+    assert api.wait_final(call_id)["status"] == "Done"
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        mine = [e.status for e in events if e.call_id == call_id]
+        if calls_pb2.CALL_STATUS_DONE in mine:
+            break
+        time.sleep(0.2)
+    stream.cancel()
+    assert mine[0] == calls_pb2.CALL_STATUS_QUEUED
+    assert calls_pb2.CALL_STATUS_PROCESSING in mine and mine[-1] == calls_pb2.CALL_STATUS_DONE
+    assert all(e.org_id == "demo" for e in events)
+
+
+def test_grpc_reads_are_scoped_and_validated(api: Api, status: Any, tmp_path: Path) -> None:
+    call_id = unique("grpc")
+    api.upload(audio.encode(tmp_path / "g.wav", [audio.speech("selfish")], "wav"), call_id=call_id, language="en-US")
+    call = status.GetCall(status_service_pb2.GetCallRequest(org_id="demo", call_id=call_id), timeout=5)
+    assert call.call_id == call_id
+    with pytest.raises(grpc.RpcError) as err:
+        status.GetCall(status_service_pb2.GetCallRequest(org_id="other-org-x", call_id=call_id), timeout=5)
+    assert err.value.code() == grpc.StatusCode.NOT_FOUND
+    with pytest.raises(grpc.RpcError) as err:
+        status.ListCalls(status_service_pb2.ListCallsRequest(org_id=""), timeout=5)
+    assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    page = status.ListCalls(status_service_pb2.ListCallsRequest(
+        org_id="demo", statuses=[calls_pb2.CALL_STATUS_DONE, calls_pb2.CALL_STATUS_QUEUED,
+                                 calls_pb2.CALL_STATUS_PROCESSING], page_size=5), timeout=5)
+    assert 0 < len(page.calls) <= 5
+
+
+def test_every_service_serves_health_and_metrics(stack: Any) -> None:
+    ports = __import__("json").loads((stack.run_dir / "ports.json").read_text()) if (stack.run_dir / "ports.json").exists() else None
+    urls = [stack.env["CALLSIGHT_URL"]]
+    for r in stack.running.values():
+        if "OPS_PORT" in r.spec.env:
+            urls.append(f"http://127.0.0.1:{r.spec.env['OPS_PORT']}")
+    assert len(urls) == 4, (urls, ports)  # gateway, status, two workers
+    for url in urls:
+        assert requests.get(f"{url}/healthz", timeout=5).status_code == 200
+        assert requests.get(f"{url}/readyz", timeout=5).json()["status"] == "ready"
+        assert "python_info" in requests.get(f"{url}/metrics", timeout=5).text or "callsight" in requests.get(f"{url}/metrics", timeout=5).text
+
+
+def test_openapi_document_describes_the_api(api: Api) -> None:
+    doc = requests.get(f"{api.url}/api/openapi.json", timeout=5).json()
+    assert doc["openapi"].startswith("3.")
+    assert {"/api/ingest/upload", "/api/calls", "/api/calls/{call_id}", "/api/calls/{call_id}/transcript"} <= set(doc["paths"])
+
+
+def test_launcher_writes_env_and_pid_files_and_restarts_a_killed_worker(stack: Any) -> None:
+    env = dict(line.split("=", 1) for line in (stack.run_dir / "stack.env").read_text().splitlines())
+    assert {"CALLSIGHT_URL", "CALLSIGHT_GRPC", "CALLSIGHT_API_KEY"} <= set(env)
+    for name in ("postgres", "redis", "seaweedfs", "sqs", "status", "upload", "worker-1", "worker-2"):
+        assert (stack.run_dir / f"{name}.pid").exists(), name
+    old = stack.pid("worker-2")
+    os.kill(old, signal.SIGKILL)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        new = stack.pid("worker-2")
+        ops = stack.running["worker-2"].spec.env["OPS_PORT"]
+        if new != old:
+            try:
+                if requests.get(f"http://127.0.0.1:{ops}/readyz", timeout=2).status_code == 200:
+                    return
+            except requests.RequestException:
+                pass
+        time.sleep(0.5)
+    raise AssertionError("worker-2 was not restarted by the supervisor")

@@ -1,0 +1,66 @@
+"""Pure pieces of the shared library and the worker: keys, settings, turn merging."""
+
+from __future__ import annotations
+
+import pytest
+
+from callsight import apikeys
+from callsight.settings import Settings, SettingsError
+from callsight_worker.engines.base import ChannelTranscript, Segment, Word
+from callsight_worker.transcript import merge_channels
+
+pytestmark = pytest.mark.unit
+
+
+def test_api_keys_are_random_hashed_and_checked_with_the_pepper() -> None:
+    a, b = apikeys.generate("pepper"), apikeys.generate("pepper")
+    assert a.plaintext != b.plaintext and a.prefix != b.prefix
+    assert a.key_hash != a.plaintext and len(a.key_hash) == 64
+    assert apikeys.prefix_of(a.plaintext) == a.prefix
+    assert apikeys.matches(a.plaintext, a.key_hash, ["pepper"])
+    assert not apikeys.matches(a.plaintext, a.key_hash, ["other pepper"])
+    assert apikeys.matches(a.plaintext, a.key_hash, ["new pepper", "pepper"])  # rotation window
+    assert not apikeys.matches(b.plaintext, a.key_hash, ["pepper"])
+    for bad in ("", "csk_", "csk_123", "xyz_12345678_abc", "csk_12345678", "csk_1234567_abc"):
+        assert apikeys.prefix_of(bad) is None
+
+
+def test_settings_name_the_missing_variable() -> None:
+    with pytest.raises(SettingsError, match="CALLSIGHT_DATABASE_URL"):
+        Settings.from_env({})
+    env = {"CALLSIGHT_DATABASE_URL": "postgresql://u:hunter2@h/db", "CALLSIGHT_REDIS_URL": "redis://h",
+           "CALLSIGHT_SQS_QUEUE_URL": "http://q", "CALLSIGHT_API_KEY_PEPPER": "p"}
+    s = Settings.from_env(env)
+    assert s.max_upload_bytes == 500 * 1024 * 1024 and s.max_attempts == 3
+    assert "hunter2" not in str(s.redacted()) and s.redacted()["api_key_pepper"] == "***"
+    with pytest.raises(SettingsError, match="CALLSIGHT_MAX_ATTEMPTS"):
+        Settings.from_env({**env, "CALLSIGHT_MAX_ATTEMPTS": "three"})
+    with pytest.raises(SettingsError, match="CALLSIGHT_ENGINE"):
+        Settings.from_env({**env, "CALLSIGHT_ENGINE": "magic"})
+
+
+def _ct(lang: str, *segs: tuple[float, float, str]) -> ChannelTranscript:
+    return ChannelTranscript(lang, "test", "m", [Segment(s, e, t, (Word(t, s, e, 0.9),)) for s, e, t in segs])
+
+
+def test_merge_orders_turns_by_time_and_joins_a_speakers_close_segments() -> None:
+    op = _ct("en-US", (0.0, 2.0, "Hello."), (2.3, 3.0, "How can I help?"), (9.0, 10.0, "Sure."))
+    cu = _ct("en-US", (3.5, 8.0, "My card was charged twice."))
+    t = merge_channels([("operator", op), ("customer", cu)], duration_s=10.0)
+    assert [(x.speaker, x.text) for x in t.turns] == [
+        ("operator", "Hello. How can I help?"), ("customer", "My card was charged twice."), ("operator", "Sure.")]
+    assert t.turns[0].start == 0.0 and t.turns[0].end == 3.0 and len(t.turns[0].words) == 2
+    assert t.speaker_mode == "stereo"
+    assert t.text == "Hello. How can I help? My card was charged twice. Sure."
+
+
+def test_merge_keeps_japanese_without_inserted_spaces() -> None:
+    op = _ct("ja-JP", (0.0, 1.0, "お電話ありがとうございます。"), (1.2, 2.0, "担当の佐藤です。"))
+    t = merge_channels([("mixed", op)], duration_s=2.0)
+    assert t.speaker_mode == "mono"
+    assert t.turns[0].text == "お電話ありがとうございます。担当の佐藤です。"
+
+
+def test_merge_of_silence_is_empty() -> None:
+    t = merge_channels([("operator", _ct("en-US")), ("customer", _ct("en-US"))], duration_s=5.0)
+    assert t.turns == [] and t.text == ""
