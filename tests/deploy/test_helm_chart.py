@@ -44,32 +44,39 @@ NAMESPACE = "callsight"
 # The chart's kubeVersion floor (native gRPC probes) and the newest schemas kubernetes-validate has.
 KUBE_VERSIONS = ("1.27.0", "1.37.0")
 
+
+def sets(*assignments: str) -> list[str]:
+    return [arg for assignment in assignments for arg in ("--set", assignment)]
+
+
 # Value sets: files under the chart plus --set overrides.
 AWS = ["-f", str(CHART / "ci" / "aws-values.yaml")]
 VALUE_SETS: dict[str, list[str]] = {
     # values.yaml plus only what a real install must supply.
-    "defaults": [
-        "--set", "config.s3.bucket=callsight-audio",
-        "--set", "config.sqs.queueUrl=https://sqs.us-east-1.amazonaws.com/123456789012/callsight-jobs",
-        "--set", "secrets.databaseUrl=postgresql://callsight:pw@db:5432/callsight",
-        "--set", "secrets.redisUrl=redis://cache:6379/0",
-    ],
+    "defaults": sets(
+        "config.s3.bucket=callsight-audio",
+        "config.sqs.queueUrl=https://sqs.us-east-1.amazonaws.com/123456789012/callsight-jobs",
+        "secrets.databaseUrl=postgresql://callsight:pw@db:5432/callsight",
+        "secrets.redisUrl=redis://cache:6379/0",
+    ),
     "aws": AWS,
     "dev": ["-f", str(CHART / "values-dev.yaml")],
-    "keda-off": [*AWS, "--set", "worker.autoscaling.keda.enabled=false"],
-    "scale-to-zero": [*AWS, "--set", "worker.autoscaling.minReplicas=0"],
+    "keda-off": [*AWS, *sets("worker.autoscaling.keda.enabled=false")],
+    "scale-to-zero": [*AWS, *sets("worker.autoscaling.minReplicas=0")],
     "existing-secret": [
         *AWS,
-        "--set", "secrets.existingSecret=callsight-managed",
-        "--set", "config.engine=amivoice",
-        "--set", "worker.autoscaling.keda.authentication.mode=secret",
-        "--set", "worker.autoscaling.keda.authentication.podIdentity.roleArn=",
+        *sets(
+            "secrets.existingSecret=callsight-managed",
+            "config.engine=amivoice",
+            "worker.autoscaling.keda.authentication.mode=secret",
+        ),
     ],
 }
 KEDA_SETS = ("defaults", "aws", "dev", "scale-to-zero", "existing-secret")
 
 
 # -- tools ------------------------------------------------------------------------------
+
 
 def tool(name: str) -> str:
     path = TOOLS / "bin" / name
@@ -136,6 +143,7 @@ def write_manifests(tmp_path: Path, value_sets: tuple[str, ...]) -> Path:
 
 # -- the chart as a whole ------------------------------------------------------------
 
+
 @pytest.mark.parametrize("value_set", VALUE_SETS)
 def test_chart_passes_helm_lint_strict(value_set: str) -> None:
     done = helm("lint", "--strict", str(CHART), "--namespace", NAMESPACE, *VALUE_SETS[value_set], check=False)
@@ -148,8 +156,11 @@ def test_core_kinds_pass_kubernetes_validate_strict(value_set: str, tmp_path: Pa
     for version in KUBE_VERSIONS:
         done = run([tool("kubernetes-validate"), "--strict", "--quiet", "-k", version, str(manifests)], check=False)
         # CRD kinds (KEDA, Prometheus Operator) only warn here; they are checked elsewhere.
-        problems = [line for line in (done.stdout + done.stderr).splitlines()
-                    if line.strip() and "Couldn't find schema" not in line]
+        problems = [
+            line
+            for line in (done.stdout + done.stderr).splitlines()
+            if line.strip() and "Couldn't find schema" not in line
+        ]
         assert done.returncode == 0 and not problems, f"Kubernetes {version}:\n" + "\n".join(problems)
 
 
@@ -161,31 +172,51 @@ def test_keda_objects_match_the_keda_crd_schemas(value_set: str) -> None:
         pytest.fail(f"@kubernetes-models/keda is not in {models}: {INSTALL_HINT}")
     keda_docs = [doc for doc in rendered(value_set) if doc["apiVersion"].startswith("keda.sh/")]
     assert {doc["kind"] for doc in keda_docs} == {"ScaledObject", "TriggerAuthentication"}
-    done = run([node, str(Path(__file__).with_name("validate_keda.mjs")), str(models)],
-               stdin=json.dumps(keda_docs), check=False)
+    done = run(
+        [node, str(Path(__file__).with_name("validate_keda.mjs")), str(models)],
+        stdin=json.dumps(keda_docs),
+        check=False,
+    )
     assert done.returncode == 0, done.stdout + done.stderr
 
 
 def test_checkov_finds_nothing_that_is_not_fixed_or_justified(tmp_path: Path) -> None:
     folder = write_manifests(tmp_path, tuple(VALUE_SETS))
-    done = run([tool("checkov"), "--config-file", str(CHECKOV_CONFIG), "--skip-download",
-                "-d", str(folder), "-o", "json"], check=False)
+    done = run(
+        [tool("checkov"), "--config-file", str(CHECKOV_CONFIG), "--skip-download", "-d", str(folder), "-o", "json"],
+        check=False,
+    )
     reports = json.loads(done.stdout)
     reports = reports if isinstance(reports, list) else [reports]
-    failed = [f"{check['check_id']} {check['check_name']}: {check['resource']} ({Path(check['file_path']).name})"
-              for report in reports for check in report["results"]["failed_checks"]]
-    assert not failed, "fix these in the chart or skip them with a reason in deploy/helm/.checkov.yaml:\n" + "\n".join(failed)
+    failed = [
+        f"{check['check_id']} {check['check_name']}: {check['resource']} ({Path(check['file_path']).name})"
+        for report in reports
+        for check in report["results"]["failed_checks"]
+    ]
+    assert not failed, "fix these in the chart or skip them with a reason in deploy/helm/.checkov.yaml:\n" + "\n".join(
+        failed
+    )
     assert sum(report["summary"]["passed"] for report in reports) > 500
 
 
 def test_values_files_and_rendered_manifests_pass_yamllint(tmp_path: Path) -> None:
     folder = write_manifests(tmp_path, tuple(VALUE_SETS))
-    authored = [CHART / "Chart.yaml", CHART / "values.yaml", CHART / "values-dev.yaml",
-                CHART / "ci" / "aws-values.yaml", CHECKOV_CONFIG, REPO / "skaffold.yaml"]
-    rules = ("{extends: default, rules: {line-length: {max: 160}, document-start: disable,"
-             " indentation: {indent-sequences: whatever}, comments: {min-spaces-from-content: 1}}}")
-    done = run([tool("yamllint"), "--strict", "-d", rules, *map(str, authored), *map(str, sorted(folder.iterdir()))],
-               check=False)
+    authored = [
+        CHART / "Chart.yaml",
+        CHART / "values.yaml",
+        CHART / "values-dev.yaml",
+        CHART / "ci" / "aws-values.yaml",
+        CHECKOV_CONFIG,
+        REPO / "skaffold.yaml",
+    ]
+    rules = (
+        "{extends: default, rules: {line-length: {max: 160}, document-start: disable,"
+        " indentation: {indent-sequences: whatever}, comments: {min-spaces-from-content: 1}}}"
+    )
+    done = run(
+        [tool("yamllint"), "--strict", "-d", rules, *map(str, authored), *map(str, sorted(folder.iterdir()))],
+        check=False,
+    )
     assert done.returncode == 0, done.stdout + done.stderr
 
 
@@ -195,12 +226,16 @@ BAD_VALUES = {
     "negative max replicas": (["--set", "worker.autoscaling.maxReplicas=-1"], "/worker/autoscaling/maxReplicas"),
     "negative min replicas": (["--set", "worker.autoscaling.minReplicas=-1"], "/worker/autoscaling/minReplicas"),
     "negative replica count": (["--set", "upload.replicaCount=-2"], "/upload/replicaCount"),
-    "queue length as a string": (["--set-string", "worker.autoscaling.keda.queueLength=5"],
-                                 "/worker/autoscaling/keda/queueLength"),
+    "queue length as a string": (
+        ["--set-string", "worker.autoscaling.keda.queueLength=5"],
+        "/worker/autoscaling/keda/queueLength",
+    ),
     "unknown engine": (["--set", "config.engine=google"], "/config/engine"),
     "unknown key": (["--set", "worker.autoscalling.enabled=false"], "autoscalling"),
-    "writable root filesystem": (["--set", "containerSecurityContext.readOnlyRootFilesystem=false"],
-                                 "/containerSecurityContext/readOnlyRootFilesystem"),
+    "writable root filesystem": (
+        ["--set", "containerSecurityContext.readOnlyRootFilesystem=false"],
+        "/containerSecurityContext/readOnlyRootFilesystem",
+    ),
     "malformed image digest": (["--set", "worker.image.digest=latest"], "/worker/image/digest"),
     "amivoice without its key": (["--set", "config.engine=amivoice"], "amivoiceAppkey"),
 }
@@ -218,11 +253,13 @@ def test_bad_values_fail_lint_and_template_with_the_offending_path(case: str) ->
 def test_missing_required_values_fail_with_messages_naming_them() -> None:
     done = helm("template", RELEASE, str(CHART), check=False)
     assert done.returncode != 0
-    assert "is required" in done.stderr and ("config.s3.bucket" in done.stderr or "queueUrl" in done.stderr
-                                             or "databaseUrl" in done.stderr), done.stderr
+    assert "is required" in done.stderr and (
+        "config.s3.bucket" in done.stderr or "queueUrl" in done.stderr or "databaseUrl" in done.stderr
+    ), done.stderr
 
 
 # -- workers and autoscaling -------------------------------------------------------------
+
 
 @pytest.mark.parametrize("value_set", VALUE_SETS)
 def test_worker_grace_period_outlasts_the_longest_job(value_set: str) -> None:
@@ -235,8 +272,13 @@ def test_worker_grace_period_outlasts_the_longest_job(value_set: str) -> None:
 
 
 def test_grace_period_follows_max_job_seconds() -> None:
-    docs = [d for d in yaml.safe_load_all(helm(
-        "template", RELEASE, str(CHART), *AWS, "--set", "config.maxJobSeconds=7200").stdout) if d]
+    docs = [
+        d
+        for d in yaml.safe_load_all(
+            helm("template", RELEASE, str(CHART), *AWS, "--set", "config.maxJobSeconds=7200").stdout
+        )
+        if d
+    ]
     grace = named(docs, "Deployment", f"{RELEASE}-worker")["spec"]["template"]["spec"]["terminationGracePeriodSeconds"]
     assert grace == 7200 + 120
 
@@ -262,7 +304,9 @@ def test_scaled_object_scales_workers_on_queue_depth_counting_in_flight_jobs(val
     assert metadata["scaleOnInFlight"] == "true"
     auth = named(docs, "TriggerAuthentication", trigger["authenticationRef"]["name"])["spec"]
     if value_set in ("dev", "existing-secret"):
-        secret = named(docs, "Deployment", f"{RELEASE}-worker")["spec"]["template"]["spec"]["containers"][0]["envFrom"][1]
+        secret = named(docs, "Deployment", f"{RELEASE}-worker")["spec"]["template"]["spec"]["containers"][0]["envFrom"][
+            1
+        ]
         refs = {ref["parameter"]: ref for ref in auth["secretTargetRef"]}
         assert set(refs) == {"awsAccessKeyID", "awsSecretAccessKey"}
         assert {ref["name"] for ref in refs.values()} == {secret["secretRef"]["name"]}
@@ -308,10 +352,14 @@ def test_workers_have_no_service_and_are_scraped_by_pod_monitor() -> None:
     assert f"{RELEASE}-worker" not in {svc["metadata"]["name"] for svc in of_kind(docs, "Service")}
     monitor = named(docs, "PodMonitor", f"{RELEASE}-worker")
     assert monitor["spec"]["podMetricsEndpoints"][0]["port"] == "ops"
-    assert {m["metadata"]["name"] for m in of_kind(docs, "ServiceMonitor")} == {f"{RELEASE}-upload", f"{RELEASE}-status"}
+    assert {m["metadata"]["name"] for m in of_kind(docs, "ServiceMonitor")} == {
+        f"{RELEASE}-upload",
+        f"{RELEASE}-status",
+    }
 
 
 # -- pods: security, probes, resources -------------------------------------------------
+
 
 @pytest.mark.parametrize("value_set", VALUE_SETS)
 def test_every_container_runs_non_root_with_a_read_only_root_filesystem(value_set: str) -> None:
@@ -331,7 +379,9 @@ def test_every_container_runs_non_root_with_a_read_only_root_filesystem(value_se
             assert ctx["capabilities"]["drop"] == ["ALL"], where
             assert ctx.get("runAsUser", pod.get("runAsUser", 0)) > 0, where
             assert container["resources"]["requests"] and container["resources"]["limits"]["memory"], where
-            assert any(m["mountPath"] == "/tmp" for m in container.get("volumeMounts", [])), f"{where}: no writable /tmp"
+            assert any(m["mountPath"] == "/tmp" for m in container.get("volumeMounts", [])), (
+                f"{where}: no writable /tmp"
+            )
 
 
 def test_service_probes_use_health_endpoints_and_native_grpc() -> None:
@@ -353,11 +403,14 @@ def test_services_get_their_configuration_from_the_environment() -> None:
     assert data["CALLSIGHT_STATUS_ADDR"] == f"{RELEASE}-status.{NAMESPACE}.svc:50051"
     assert data["CALLSIGHT_ENGINE"] == "whisper" and data["CALLSIGHT_S3_ENDPOINT_URL"] == ""
     secret = named(docs, "Secret", f"{RELEASE}-secrets")["stringData"]
-    assert {"CALLSIGHT_DATABASE_URL", "CALLSIGHT_REDIS_URL", "CALLSIGHT_API_KEY_PEPPER",
-            "CALLSIGHT_SECRET_KEY"} <= set(secret)
+    assert {"CALLSIGHT_DATABASE_URL", "CALLSIGHT_REDIS_URL", "CALLSIGHT_API_KEY_PEPPER", "CALLSIGHT_SECRET_KEY"} <= set(
+        secret
+    )
     assert not any(key.startswith("CALLSIGHT_") for key in data if key in secret)
-    worker_env = {e["name"]: e.get("value") for e in
-                  named(docs, "Deployment", f"{RELEASE}-worker")["spec"]["template"]["spec"]["containers"][0]["env"]}
+    worker_env = {
+        e["name"]: e.get("value")
+        for e in named(docs, "Deployment", f"{RELEASE}-worker")["spec"]["template"]["spec"]["containers"][0]["env"]
+    }
     assert worker_env["CALLSIGHT_MODEL_DIR"] == "/models/whisper-base"
 
 
@@ -404,12 +457,15 @@ def test_pod_disruption_budgets_cover_every_service(value_set: str) -> None:
 def test_replicas_spread_over_zones_and_nodes() -> None:
     docs = rendered("aws")
     for service in SERVICES:
-        spread = named(docs, "Deployment", f"{RELEASE}-{service}")["spec"]["template"]["spec"]["topologySpreadConstraints"]
+        spread = named(docs, "Deployment", f"{RELEASE}-{service}")["spec"]["template"]["spec"][
+            "topologySpreadConstraints"
+        ]
         assert {c["topologyKey"] for c in spread} == {"topology.kubernetes.io/zone", "kubernetes.io/hostname"}
         assert all(c["labelSelector"]["matchLabels"]["app.kubernetes.io/component"] == service for c in spread)
 
 
 # -- network, ingress, hooks -----------------------------------------------------------
+
 
 def test_status_grpc_is_reachable_only_from_the_gateway() -> None:
     docs = rendered("aws")
@@ -432,21 +488,37 @@ def test_ingress_routes_to_the_gateway_with_tls() -> None:
     assert ingress["metadata"]["annotations"]["nginx.ingress.kubernetes.io/proxy-request-buffering"] == "off"
 
 
-@pytest.mark.parametrize(("value_set", "hook"), [("aws", "pre-install,pre-upgrade"), ("dev", "post-install,post-upgrade")])
-def test_migrations_run_as_a_hook_job_with_the_upload_image(value_set: str, hook: str) -> None:
-    docs = rendered(value_set)
+def test_migrations_run_before_new_pods_as_a_hook_job_with_the_upload_image() -> None:
+    docs = rendered("aws")
     job = named(docs, "Job", f"{RELEASE}-migrations")
-    assert job["metadata"]["annotations"]["helm.sh/hook"] == hook
+    assert job["metadata"]["annotations"]["helm.sh/hook"] == "pre-install,pre-upgrade"
     container = job["spec"]["template"]["spec"]["containers"][0]
     assert container["command"] == ["python", "-m", "callsight.db", "upgrade"]
     upload = named(docs, "Deployment", f"{RELEASE}-upload")["spec"]["template"]["spec"]["containers"][0]
     assert container["image"] == upload["image"]
+    # Pre-install hooks run before the release's Secret and ServiceAccounts: both come as hooks too.
+    url_secret = container["env"][0]["valueFrom"]["secretKeyRef"]["name"]
+    assert named(docs, "Secret", url_secret)["metadata"]["annotations"]["helm.sh/hook-weight"] == "-5"
+    account = job["spec"]["template"]["spec"]["serviceAccountName"]
+    assert named(docs, "ServiceAccount", account)["metadata"]["annotations"]["helm.sh/hook-weight"] == "-20"
+
+
+def test_dev_jobs_are_plain_per_revision_jobs_that_never_block_helm_wait() -> None:
+    # The stand-ins are created by the release itself; a pre-install hook could not reach
+    # them, and a post-install hook would deadlock with --wait (pods wait for the schema).
+    jobs = {job["metadata"]["name"]: job for job in of_kind(rendered("dev"), "Job")}
+    assert set(jobs) == {f"{RELEASE}-migrations-r1", f"{RELEASE}-dev-bootstrap-r1"}
+    assert all("helm.sh/hook" not in job["metadata"].get("annotations", {}) for job in jobs.values())
+    assert all(job["spec"]["backoffLimit"] >= 4 for job in jobs.values())
 
 
 def test_dev_values_run_stand_ins_for_every_backing_service() -> None:
     docs = rendered("dev")
-    stand_ins = {d["metadata"]["name"]: d for d in of_kind(docs, "Deployment")
-                 if d["metadata"]["labels"]["app.kubernetes.io/part-of"] == "callsight-dev"}
+    stand_ins = {
+        d["metadata"]["name"]: d
+        for d in of_kind(docs, "Deployment")
+        if d["metadata"]["labels"]["app.kubernetes.io/part-of"] == "callsight-dev"
+    }
     images = {name: d["spec"]["template"]["spec"]["containers"][0]["image"] for name, d in stand_ins.items()}
     assert set(images) == {f"{RELEASE}-{c}" for c in ("postgresql", "redis", "s3", "sqs")}
     assert images[f"{RELEASE}-sqs"].startswith("motoserver/moto:")
@@ -454,12 +526,13 @@ def test_dev_values_run_stand_ins_for_every_backing_service() -> None:
     data = config_map(docs)
     assert data["CALLSIGHT_SQS_ENDPOINT_URL"] == f"http://{RELEASE}-sqs.{NAMESPACE}.svc:5000"
     assert data["CALLSIGHT_S3_ENDPOINT_URL"] == f"http://{RELEASE}-s3.{NAMESPACE}.svc:8333"
-    bootstrap = named(docs, "Job", f"{RELEASE}-dev-bootstrap")
+    bootstrap = named(docs, "Job", f"{RELEASE}-dev-bootstrap-r1")
     assert "ensure_queues" in bootstrap["spec"]["template"]["spec"]["containers"][0]["args"][0]
     assert not [d for d in of_kind(rendered("aws"), "Deployment") if d["metadata"]["name"].endswith("-sqs")]
 
 
 # -- helm test ------------------------------------------------------------------------
+
 
 def test_helm_test_pod_uploads_through_the_ingest_api() -> None:
     docs = rendered("aws")
@@ -469,7 +542,9 @@ def test_helm_test_pod_uploads_through_the_ingest_api() -> None:
     env = {e["name"]: e for e in container["env"]}
     assert env["CALLSIGHT_TEST_BASE_URL"]["value"] == f"http://{RELEASE}-upload.{NAMESPACE}.svc:8080"
     assert env["CALLSIGHT_TEST_API_KEY"]["valueFrom"]["secretKeyRef"] == {
-        "name": "callsight-smoke-test-api-key", "key": "api-key"}
+        "name": "callsight-smoke-test-api-key",
+        "key": "api-key",
+    }
     script = named(docs, "ConfigMap", f"{RELEASE}-test-script")["data"]["smoke_test.py"]
     assert script == (CHART / "files" / "smoke_test.py").read_text()
     assert container["command"] == ["python", "/test/smoke_test.py"]
@@ -502,7 +577,8 @@ class FakeGateway(http.server.BaseHTTPRequestHandler):
             return self._reply(401, {"error": "invalid_api_key"})
         raw = self.rfile.read(int(self.headers["Content-Length"]))
         message = BytesParser(policy=HTTP).parsebytes(
-            b"Content-Type: " + self.headers["Content-Type"].encode() + b"\r\n\r\n" + raw)
+            b"Content-Type: " + self.headers["Content-Type"].encode() + b"\r\n\r\n" + raw
+        )
         parts = {part.get_param("name", header="content-disposition"): part for part in message.iter_parts()}
         call_id = parts["call_id"].get_content().strip()
         audio = parts["file"].get_payload(decode=True)
@@ -520,8 +596,12 @@ def test_smoke_test_script_uploads_a_wav_and_waits_for_done(tmp_path: Path) -> N
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), FakeGateway)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
-        env = {**os.environ, "CALLSIGHT_TEST_BASE_URL": f"http://127.0.0.1:{server.server_port}",
-               "CALLSIGHT_TEST_API_KEY": "k-123", "CALLSIGHT_TEST_TIMEOUT_S": "60"}
+        env = {
+            **os.environ,
+            "CALLSIGHT_TEST_BASE_URL": f"http://127.0.0.1:{server.server_port}",
+            "CALLSIGHT_TEST_API_KEY": "k-123",
+            "CALLSIGHT_TEST_TIMEOUT_S": "60",
+        }
         script = str(CHART / "files" / "smoke_test.py")
         # The script polls every 5 s; two polls keep this test near 5 s.
         done = subprocess.run([sys.executable, script], env=env, capture_output=True, text=True, timeout=60)
@@ -535,6 +615,7 @@ def test_smoke_test_script_uploads_a_wav_and_waits_for_done(tmp_path: Path) -> N
 
 
 # -- skaffold --------------------------------------------------------------------------
+
 
 def test_skaffold_builds_each_service_and_sets_chart_values_that_exist() -> None:
     config = yaml.safe_load((REPO / "skaffold.yaml").read_text())
@@ -565,6 +646,7 @@ def test_skaffold_builds_each_service_and_sets_chart_values_that_exist() -> None
 
 # -- Dockerfiles -----------------------------------------------------------------------
 
+
 def dockerfile(service: str) -> str:
     return (REPO / "services" / service / "Dockerfile").read_text()
 
@@ -582,15 +664,26 @@ def instructions(text: str) -> list[tuple[str, str]]:
 
 @pytest.mark.parametrize("service", SERVICES)
 def test_dockerfile_passes_hadolint(service: str) -> None:
-    done = run([tool("hadolint"), "--failure-threshold", "info", str(REPO / "services" / service / "Dockerfile")],
-               check=False)
+    done = run(
+        [tool("hadolint"), "--failure-threshold", "info", str(REPO / "services" / service / "Dockerfile")], check=False
+    )
     assert done.returncode == 0, done.stdout + done.stderr
 
 
 def test_dockerfiles_pass_checkov() -> None:
     paths = [str(REPO / "services" / s / "Dockerfile") for s in SERVICES]
-    done = run([tool("checkov"), "--skip-download", "--framework", "dockerfile", "-o", "json",
-                *[arg for p in paths for arg in ("-f", p)]], check=False)
+    done = run(
+        [
+            tool("checkov"),
+            "--skip-download",
+            "--framework",
+            "dockerfile",
+            "-o",
+            "json",
+            *[arg for p in paths for arg in ("-f", p)],
+        ],
+        check=False,
+    )
     reports = json.loads(done.stdout)
     reports = reports if isinstance(reports, list) else [reports]
     failed = [f"{c['check_id']} {c['file_path']}" for r in reports for c in r["results"]["failed_checks"]]
@@ -603,7 +696,7 @@ def test_dockerfile_is_multi_stage_slim_and_non_root(service: str) -> None:
     bases = [rest for keyword, rest in steps if keyword == "FROM"]
     assert len(bases) >= 2, "builder and runtime stages"
     assert all(re.fullmatch(r"python:3\.11\.\d+-slim(-\w+)? AS \w+", base) for base in bases), bases
-    runtime = steps[max(i for i, (k, _) in enumerate(steps) if k == "FROM"):]
+    runtime = steps[max(i for i, (k, _) in enumerate(steps) if k == "FROM") :]
     users = [rest for keyword, rest in runtime if keyword == "USER"]
     assert users and re.fullmatch(r"[1-9]\d{3,}(:\d+)?", users[-1]), f"numeric non-root USER, got {users}"
     assert any(k == "COPY" and rest.startswith("--from=builder /opt/venv") for k, rest in runtime)
@@ -618,7 +711,9 @@ def test_dockerfile_is_multi_stage_slim_and_non_root(service: str) -> None:
 
 def test_dockerfiles_expose_the_ports_the_chart_uses() -> None:
     values = yaml.safe_load((CHART / "values.yaml").read_text())
-    exposed = {s: {p for k, rest in instructions(dockerfile(s)) if k == "EXPOSE" for p in rest.split()} for s in SERVICES}
+    exposed = {
+        s: {p for k, rest in instructions(dockerfile(s)) if k == "EXPOSE" for p in rest.split()} for s in SERVICES
+    }
     assert exposed["upload"] == {str(values["upload"]["port"])}
     assert exposed["status"] == {str(values["status"]["port"]), str(values["status"]["opsPort"])}
     assert exposed["worker"] == {str(values["worker"]["opsPort"])}
@@ -639,7 +734,11 @@ def test_each_dockerfile_sends_only_what_it_copies(service: str) -> None:
     rules = [line.strip() for line in ignore if line.strip() and not line.startswith("#")]
     assert rules[0] == "*", "allow-list: ignore everything, then re-include"
     allowed = {rule[1:].rstrip("/") for rule in rules if rule.startswith("!")}
-    copied = {src.rstrip("/") for keyword, rest in instructions(dockerfile(service)) if keyword == "COPY"
-              and not rest.startswith("--from") for src in rest.split()[:-1]}
+    copied = {
+        src.rstrip("/")
+        for keyword, rest in instructions(dockerfile(service))
+        if keyword == "COPY" and not rest.startswith("--from")
+        for src in rest.split()[:-1]
+    }
     for source in copied:
         assert any(source == a or source.startswith(a + "/") for a in allowed), f"{source} is copied but ignored"
