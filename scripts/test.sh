@@ -3,6 +3,6 @@
 # servers the tests start themselves on random loopback ports.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-[ -x .tools/bin/helm ] || [ ! -f scripts/install-k8s-tools.sh ] || bash scripts/install-k8s-tools.sh
+bash scripts/install-k8s-tools.sh
 .venv/bin/ruff check .
 exec .venv/bin/python -m pytest "$@"

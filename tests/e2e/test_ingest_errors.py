@@ -125,7 +125,7 @@ def test_streamed_body_over_the_limit_is_413_and_leaves_no_object(
     from callsight_upload.app import create_app
 
     settings = dataclasses.replace(Settings.from_env(stack.env), max_upload_bytes=9 * 1024 * 1024)
-    client = create_app(settings).test_client()
+    app = create_app(settings)
     wav_head = audio.encode(Path("/tmp") / f"{unique('h')}.wav", [audio.speech("selfish")], "wav").read_bytes()
 
     def body() -> Any:
@@ -136,10 +136,33 @@ def test_streamed_body_over_the_limit_is_413_and_leaves_no_object(
         yield b"\r\n--b--\r\n"
 
     before = (_objects(s3), _rows(admin))
-    r = client.post("/api/ingest/upload", data=body(), headers={
-        "X-API-Key": stack.env["CALLSIGHT_API_KEY"], "Content-Type": "multipart/form-data; boundary=b",
-        "Transfer-Encoding": "chunked"})
-    assert r.status_code == 413, r.get_data(as_text=True)
+    class Chunked:
+        """A body of unknown length, read as it is produced (like a chunked request)."""
+
+        def __init__(self) -> None:
+            self.parts = body()
+            self.buffer = b""
+
+        def read(self, n: int = -1) -> bytes:
+            while len(self.buffer) < n or n < 0:
+                try:
+                    self.buffer += next(self.parts)
+                except StopIteration:
+                    break
+            out, self.buffer = (self.buffer, b"") if n < 0 else (self.buffer[:n], self.buffer[n:])
+            return out
+
+    from werkzeug.test import EnvironBuilder
+
+    environ = EnvironBuilder(path="/api/ingest/upload", method="POST", headers={
+        "X-API-Key": stack.env["CALLSIGHT_API_KEY"], "Content-Type": "multipart/form-data; boundary=b"}).get_environ()
+    environ.pop("CONTENT_LENGTH", None)
+    environ["CONTENT_TYPE"] = "multipart/form-data; boundary=b"
+    environ["wsgi.input"] = Chunked()
+    environ["wsgi.input_terminated"] = True
+    status: list[str] = []
+    response = b"".join(app(environ, lambda s, h, *a: status.append(s)))  # type: ignore[arg-type]
+    assert status[0].startswith("413"), response
     assert (_objects(s3), _rows(admin)) == before
     uploads = s3.list_multipart_uploads(Bucket="callsight", Prefix="orgs/demo/").get("Uploads", [])
     assert not uploads

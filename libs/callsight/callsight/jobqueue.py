@@ -110,4 +110,4 @@ class JobQueue:
             )["Attributes"]
         except (BotoCoreError, ClientError) as exc:
             raise QueueUnavailable(str(exc)) from exc
-        return {k: int(v) for k, v in attrs.items()}
+        return {k: int(float(v)) for k, v in attrs.items()}
