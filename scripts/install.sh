@@ -11,7 +11,7 @@ apt_missing=()
 have_pkg() { dpkg -s "$1" >/dev/null 2>&1; }
 ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 || apt_missing+=(postgresql postgresql-contrib)
 have_pkg pocketsphinx-testdata || apt_missing+=(pocketsphinx-testdata)
-if [ "${CALLSIGHT_BROWSER_TESTS:-1}" = "1" ] && ! command -v chromium >/dev/null; then apt_missing+=(chromium); fi
+if [ "${CALLSIGHT_BROWSER_TESTS:-0}" = "1" ] && ! command -v chromium >/dev/null; then apt_missing+=(chromium); fi
 if [ ${#apt_missing[@]} -gt 0 ]; then
   if [ "$(id -u)" = "0" ]; then
     echo "install: apt-get install ${apt_missing[*]}"
