@@ -4,11 +4,22 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, fields
-from typing import Any
+from typing import Any, TypeVar
+
+R = TypeVar("R", bound="FromRow")
+
+
+class FromRow:
+    """Build a record from a SQLAlchemy row, taking the columns the record names."""
+
+    @classmethod
+    def from_row(cls: type[R], row: Any) -> R:
+        names = {f.name for f in fields(cls)}  # type: ignore[arg-type]
+        return cls(**{k: v for k, v in dict(row._mapping).items() if k in names})
 
 
 @dataclass(frozen=True)
-class CallRecord:
+class CallRecord(FromRow):
     uid: str
     org_id: str
     call_id: str
@@ -39,15 +50,9 @@ class CallRecord:
     updated_at: dt.datetime
     has_transcript: bool = False
 
-    @classmethod
-    def from_row(cls, row: Any) -> CallRecord:
-        m = dict(row._mapping)
-        names = {f.name for f in fields(cls)}
-        return cls(**{k: v for k, v in m.items() if k in names})
-
 
 @dataclass(frozen=True)
-class OrgRecord:
+class OrgRecord(FromRow):
     id: str
     name: str
     default_language: str
@@ -57,15 +62,9 @@ class OrgRecord:
     engine: str | None
     created_at: dt.datetime
 
-    @classmethod
-    def from_row(cls, row: Any) -> OrgRecord:
-        m = dict(row._mapping)
-        names = {f.name for f in fields(cls)}
-        return cls(**{k: v for k, v in m.items() if k in names})
-
 
 @dataclass(frozen=True)
-class ApiKeyRecord:
+class ApiKeyRecord(FromRow):
     id: str
     org_id: str
     name: str
@@ -73,9 +72,3 @@ class ApiKeyRecord:
     created_at: dt.datetime
     last_used_at: dt.datetime | None
     revoked_at: dt.datetime | None
-
-    @classmethod
-    def from_row(cls, row: Any) -> ApiKeyRecord:
-        m = dict(row._mapping)
-        names = {f.name for f in fields(cls)}
-        return cls(**{k: v for k, v in m.items() if k in names})
