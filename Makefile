@@ -20,7 +20,6 @@ test: install
 
 lint: install
 	.venv/bin/ruff check .
-	.venv/bin/ruff format --check libs/callsight/callsight/db libs/callsight/callsight/*.py || true
 
 protos: install
 	.venv/bin/python -m grpc_tools.protoc --version >/dev/null && bash -c '. .venv/bin/activate && scripts/gen_protos.sh'

@@ -88,12 +88,11 @@ def test_grpc_reads_are_scoped_and_validated(api: Api, status: Any, tmp_path: Pa
 
 
 def test_every_service_serves_health_and_metrics(stack: Any) -> None:
-    ports = __import__("json").loads((stack.run_dir / "ports.json").read_text()) if (stack.run_dir / "ports.json").exists() else None
     urls = [stack.env["CALLSIGHT_URL"]]
     for r in stack.running.values():
         if "OPS_PORT" in r.spec.env:
             urls.append(f"http://127.0.0.1:{r.spec.env['OPS_PORT']}")
-    assert len(urls) == 4, (urls, ports)  # gateway, status, two workers
+    assert len(urls) == 4, urls  # gateway, status, two workers
     for url in urls:
         assert requests.get(f"{url}/healthz", timeout=5).status_code == 200
         assert requests.get(f"{url}/readyz", timeout=5).json()["status"] == "ready"

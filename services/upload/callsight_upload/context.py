@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -22,9 +21,6 @@ from callsight.v1 import status_service_pb2_grpc
 @dataclass
 class Services:
     settings: Settings
-
-    def __post_init__(self) -> None:
-        self._lock = threading.Lock()
 
     @cached_property
     def engine(self):  # type: ignore[no-untyped-def]

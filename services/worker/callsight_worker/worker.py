@@ -104,9 +104,8 @@ class Worker:
     def _process(self, received: ReceivedJob, call: CallRecord) -> None:
         self.current = received
         BUSY.set(1)
-        heartbeat = threading.Thread(target=self._heartbeat, args=(received, call), daemon=True)
         done = threading.Event()
-        self._heartbeat_done = done
+        heartbeat = threading.Thread(target=self._heartbeat, args=(received, call, done), daemon=True)
         heartbeat.start()
         started = time.perf_counter()
         try:
@@ -174,9 +173,9 @@ class Worker:
 
     # ---- helpers --------------------------------------------------------------------
 
-    def _heartbeat(self, received: ReceivedJob, call: CallRecord) -> None:
+    def _heartbeat(self, received: ReceivedJob, call: CallRecord, done: threading.Event) -> None:
         interval = max(1.0, self.settings.visibility_timeout_s / 3)
-        while not self._heartbeat_done.wait(interval):
+        while not done.wait(interval):
             if self.abandon.is_set():
                 break
             try:
