@@ -39,6 +39,8 @@ organizations = Table(
     Column("operator_channel", String(5), nullable=False, server_default="left"),
     Column("redact_pii", Boolean, nullable=False, server_default="false"),
     Column("engine", String(20), nullable=True),
+    # the organisation's QA evaluation form (JSON); NULL = the default form for the call's language
+    Column("qa_form", JSONB, nullable=True),
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     CheckConstraint("default_language IN ('ja-JP', 'en-US')", name="ck_org_language"),
     CheckConstraint("operator_channel IN ('left', 'right')", name="ck_org_operator_channel"),
@@ -119,4 +121,56 @@ transcripts = Table(
     Index("ix_transcripts_org", "org_id"),
     # trigram search works for Japanese too (no word boundaries needed)
     Index("ix_transcripts_text_trgm", "text", postgresql_using="gin", postgresql_ops={"text": "gin_trgm_ops"}),
+)
+
+users = Table(
+    "users",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("org_id", String(64), ForeignKey("organizations.id"), nullable=False),
+    Column("email", String(320), nullable=False, unique=True),
+    Column("name", String(200), nullable=False),
+    Column("password_hash", String(255), nullable=False),
+    Column("role", String(16), nullable=False, server_default="supervisor"),
+    Column("locale", String(5), nullable=False, server_default="ja"),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("last_login_at", DateTime(timezone=True), nullable=True),
+    Column("disabled_at", DateTime(timezone=True), nullable=True),
+    CheckConstraint("role IN ('admin', 'supervisor')", name="ck_users_role"),
+    CheckConstraint("locale IN ('ja', 'en')", name="ck_users_locale"),
+    Index("ix_users_org", "org_id"),
+)
+
+web_sessions = Table(
+    "web_sessions",
+    metadata,
+    Column("id_hash", String(64), primary_key=True),  # sha256 of the cookie value
+    Column("user_id", String(36), ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("csrf_token", String(64), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("last_seen_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+    Index("ix_web_sessions_user", "user_id"),
+)
+
+analyses = Table(
+    "analyses",
+    metadata,
+    Column("call_uid", String(36), ForeignKey("calls.uid", ondelete="CASCADE"), primary_key=True),
+    Column("org_id", String(64), nullable=False),
+    Column("analysis_version", String(16), nullable=False),
+    Column("form_fingerprint", String(64), nullable=True),
+    Column("result", JSONB, nullable=False),
+    # denormalised figures the scorecard aggregates read without opening the JSON
+    Column("qa_score", Float, nullable=True),
+    Column("operator_talk_share", Float, nullable=True),
+    Column("silence_total_s", Float, nullable=True),
+    Column("longest_silence_s", Float, nullable=True),
+    Column("interruptions", Integer, nullable=True),
+    Column("customer_sentiment_start", Float, nullable=True),
+    Column("customer_sentiment_end", Float, nullable=True),
+    Column("customer_sentiment_change", Float, nullable=True),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Index("ix_analyses_org", "org_id"),
 )
