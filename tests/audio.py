@@ -25,10 +25,7 @@ def speech(name: str) -> np.ndarray:
     path = LIBRIVOX / SPEECH[name][0]
     if not path.exists():
         raise FileNotFoundError(f"{path} missing: run `make install` (apt package pocketsphinx-testdata)")
-    with av.open(str(path)) as container:
-        resampler = av.AudioResampler(format="flt", layout="mono", rate=RATE)
-        parts = [f.to_ndarray().reshape(-1) for frame in container.decode(audio=0) for f in resampler.resample(frame)]
-    return np.concatenate(parts).astype(np.float32)
+    return decode_to_16k(path)
 
 
 CODECS = {
@@ -98,3 +95,11 @@ def corrupt_wav(path: Path) -> Path:
     header += (0x7777).to_bytes(2, "little") + (0).to_bytes(2, "little") + (0).to_bytes(4, "little") * 2 + (0).to_bytes(4, "little")
     path.write_bytes(header + b"data" + (1 << 31).to_bytes(4, "little") + bytes(range(256)) * 40)
     return path
+
+
+def decode_to_16k(path: Path) -> np.ndarray:
+    """Any recording as 16 kHz float32 mono samples."""
+    with av.open(str(path)) as container:
+        resampler = av.AudioResampler(format="flt", layout="mono", rate=RATE)
+        parts = [f.to_ndarray().reshape(-1) for frame in container.decode(audio=0) for f in resampler.resample(frame)]
+    return np.concatenate(parts).astype(np.float32)
