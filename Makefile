@@ -25,4 +25,5 @@ protos: install
 	.venv/bin/python -m grpc_tools.protoc --version >/dev/null && bash -c '. .venv/bin/activate && scripts/gen_protos.sh'
 
 bench: install
-	@.venv/bin/python -m bench
+	@.venv/bin/pip install -q -r requirements/bench.txt && .venv/bin/pip install -q --no-deps pyopenjtalk-plus==0.4.1.post10 SudachiPy==0.7.0
+	@.venv/bin/python -m bench $(BENCH_ARGS)

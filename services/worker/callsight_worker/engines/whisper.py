@@ -47,6 +47,8 @@ class WhisperTranscriber:
                 no_speech_threshold=NO_SPEECH_PROB,
                 log_prob_threshold=LOW_LOGPROB,
                 compression_ratio_threshold=2.4,
+                # each fallback decodes the window again: cap the worst case at 3 passes
+                temperature=(0.0, 0.2, 0.4),
             )
             for seg in segments:
                 if seg.no_speech_prob > NO_SPEECH_PROB and seg.avg_logprob < LOW_LOGPROB:

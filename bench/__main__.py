@@ -1,0 +1,92 @@
+"""`make bench`: every figure against a real local stack, written to bench/results.md.
+
+    python -m bench [--only upload,ingest,reads,list1m,pipeline,steps,scaling,accuracy] [--minutes 1,5]
+
+The 30-minute pipeline figure is opt-in (`--minutes 1,5,30`): it takes ~7 minutes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import platform
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+from bench import accuracy, system
+from bench.system import Figure
+from callsight_stack.stack import Stack
+
+SECTIONS = ("upload", "ingest", "reads", "list1m", "pipeline", "steps", "scaling", "accuracy")
+
+
+def machine() -> str:
+    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                if line.startswith("model name")), platform.processor())
+    mem = int(next(line.split()[1] for line in Path("/proc/meminfo").read_text().splitlines() if line.startswith("MemTotal")))
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
+    return (f"- machine: {os.cpu_count()} cores ({cpu}), {mem / 1024 / 1024:.0f} GiB, {platform.system()} {platform.release()}\n"
+            f"- date: {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M UTC}\n- commit: {commit}\n")
+
+
+def render(figures: list[Figure]) -> str:
+    out = []
+    section = None
+    for f in figures:
+        if f.section != section:
+            section = f.section
+            out += [f"\n### {section}\n", "| figure | value | unit | reproduce |", "|---|---|---|---|"]
+        value = f"{f.value:.3f}" if abs(f.value) < 10 else f"{f.value:,.1f}"
+        out.append(f"| {f.name} | {value} | {f.unit} | `{f.command}` |")
+    return "\n".join(out) + "\n"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench")
+    parser.add_argument("--only", default=",".join(SECTIONS))
+    parser.add_argument("--minutes", default="1,5")
+    parser.add_argument("--out", type=Path, default=Path(__file__).with_name("results.md"))
+    args = parser.parse_args()
+    only = set(args.only.split(","))
+    minutes = [float(m) for m in args.minutes.split(",") if m]
+    figures: list[Figure] = []
+    run_dir = Path(tempfile.mkdtemp(prefix="callsight-bench-", dir="/tmp"))
+    run_dir.chmod(0o755)
+    stack = Stack(run_dir, workers=2, random_ports=True, env_overrides={"CALLSIGHT_WHISPER_THREADS": "1"})
+    needs_stack = only - {"steps", "accuracy"}
+    try:
+        if needs_stack:
+            print("starting a local stack for the benchmark ...", flush=True)
+            stack.start()
+        steps = [
+            ("upload", lambda: system.upload_throughput(stack)),
+            ("ingest", lambda: system.ingest_rate(stack)),
+            ("reads", lambda: system.status_reads(stack)),
+            ("list1m", lambda: system.list_calls_at_1m(stack)),
+            ("pipeline", lambda: system.pipeline(stack, minutes)),
+            ("scaling", lambda: system.scaling(stack)),
+            ("steps", lambda: system.worker_steps(1.0)),
+        ]
+        for name, run in steps:
+            if name in only:
+                print(f"running {name} ...", flush=True)
+                for figure in run():
+                    figures.append(figure)
+                    print(f"  {figure.name}: {figure.value:.3f} {figure.unit}", flush=True)
+    finally:
+        stack.stop()
+        shutil.rmtree(run_dir, ignore_errors=True)
+    text = "# Callsight benchmark results\n\n" + machine() + render(figures)
+    if "accuracy" in only:
+        print("running accuracy ...", flush=True)
+        text += "\n### Transcription accuracy and speed (`python -m bench.accuracy`)\n\n" + accuracy.render(accuracy.main()) + "\n"
+    args.out.write_text(text)
+    print(text)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

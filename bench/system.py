@@ -1,0 +1,345 @@
+"""System benchmarks against a real local stack (its own, on random ports).
+
+Each function returns rows (figure, value, unit, how measured). `python -m bench`
+runs them all and writes bench/results.md.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import http.client
+import os
+import statistics
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+import grpc
+import numpy as np
+import psutil
+import requests
+
+from callsight.v1 import status_service_pb2, status_service_pb2_grpc
+from callsight_stack.stack import Stack
+from tests import audio
+
+MB = 1024 * 1024
+
+
+@dataclass
+class Figure:
+    section: str
+    name: str
+    value: float
+    unit: str
+    command: str
+
+
+def pct(values: list[float], q: float) -> float:
+    return float(np.percentile(values, q)) if values else 0.0
+
+
+def gateway_pids(stack: Stack) -> list[int]:
+    parent = psutil.Process(stack.pid("upload"))
+    return [parent.pid] + [c.pid for c in parent.children(recursive=True)]
+
+
+def rss_mb(pids: list[int]) -> float:
+    total = 0
+    for pid in pids:
+        try:
+            total += psutil.Process(pid).memory_info().rss
+        except psutil.NoSuchProcess:
+            pass
+    return total / MB
+
+
+class Sampler:
+    """Samples the peak RSS of the busiest gateway process while a block runs."""
+
+    def __init__(self, pids: list[int]) -> None:
+        self.pids = pids
+        self.peak = 0.0
+        self.stop = threading.Event()
+
+    def __enter__(self) -> Sampler:
+        self.base = max(rss_mb([p]) for p in self.pids)
+
+        def loop() -> None:
+            while not self.stop.wait(0.05):
+                self.peak = max(self.peak, max(rss_mb([p]) for p in self.pids))
+
+        self.thread = threading.Thread(target=loop, daemon=True)
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop.set()
+        self.thread.join()
+
+
+def _stream_upload(url: str, key: str, size: int, call_id: str) -> tuple[int, float]:
+    """POST a WAV of `size` bytes, generated while sending (the client holds no file)."""
+    boundary = "benchboundary0123456789"
+    header = (f'--{boundary}\r\nContent-Disposition: form-data; name="call_id"\r\n\r\n{call_id}\r\n'
+              f'--{boundary}\r\nContent-Disposition: form-data; name="language"\r\n\r\nen-US\r\n'
+              f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="big.wav"\r\n'
+              "Content-Type: audio/wav\r\n\r\n").encode()
+    trailer = f"\r\n--{boundary}--\r\n".encode()
+    data_bytes = size - 44
+    wav_header = (b"RIFF" + (36 + data_bytes).to_bytes(4, "little") + b"WAVEfmt " + (16).to_bytes(4, "little")
+                  + (1).to_bytes(2, "little") + (1).to_bytes(2, "little") + (8000).to_bytes(4, "little")
+                  + (16000).to_bytes(4, "little") + (2).to_bytes(2, "little") + (16).to_bytes(2, "little")
+                  + b"data" + data_bytes.to_bytes(4, "little"))
+    block = (np.random.default_rng(1).standard_normal(MB // 2) * 300).astype("<i2").tobytes()
+    u = urlparse(url)
+    conn = http.client.HTTPConnection(u.hostname, u.port, timeout=600)
+    conn.putrequest("POST", "/api/ingest/upload")
+    conn.putheader("X-API-Key", key)
+    conn.putheader("Content-Type", f"multipart/form-data; boundary={boundary}")
+    conn.putheader("Content-Length", str(len(header) + size + len(trailer)))
+    conn.endheaders()
+    t0 = time.perf_counter()
+    conn.send(header + wav_header)
+    left = data_bytes
+    while left > 0:
+        chunk = block[: min(left, len(block))]
+        conn.send(chunk)
+        left -= len(chunk)
+    conn.send(trailer)
+    response = conn.getresponse()
+    response.read()
+    return response.status, time.perf_counter() - t0
+
+
+def upload_throughput(stack: Stack) -> Iterator[Figure]:
+    url, key = stack.env["CALLSIGHT_URL"], stack.env["CALLSIGHT_API_KEY"]
+    pids = gateway_pids(stack)
+    for size_mb in (100, 500):
+        with Sampler(pids) as s:
+            status, seconds = _stream_upload(url, key, size_mb * MB, f"bench-big-{size_mb}-{os.urandom(3).hex()}")
+        assert status == 201, status
+        cmd = "python -m bench --only upload"
+        yield Figure("Upload", f"{size_mb} MB through the Ingest API: throughput", size_mb / seconds, "MB/s", cmd)
+        yield Figure("Upload", f"{size_mb} MB: gateway process memory growth (peak - idle)", s.peak - s.base, "MB", cmd)
+
+
+def ingest_rate(stack: Stack, clients: int = 32, total: int = 320) -> Iterator[Figure]:
+    url, key = stack.env["CALLSIGHT_URL"], stack.env["CALLSIGHT_API_KEY"]
+    body = audio.encode(Path("/tmp/bench-1mb.wav"), [audio.noise(32.0, 0.01)], "wav").read_bytes()[: MB]
+    latencies: list[float] = []
+    session = requests.Session()
+    adapter = requests.adapters.HTTPAdapter(pool_connections=clients, pool_maxsize=clients)
+    session.mount("http://", adapter)
+
+    def one(i: int) -> int:
+        t0 = time.perf_counter()
+        r = session.post(f"{url}/api/ingest/upload", headers={"X-API-Key": key},
+                         files={"file": ("r.wav", body)}, data={"call_id": f"bench-rate-{os.getpid()}-{i}-{os.urandom(2).hex()}"},
+                         timeout=120)
+        latencies.append(time.perf_counter() - t0)
+        return r.status_code
+
+    t0 = time.perf_counter()
+    with concurrent.futures.ThreadPoolExecutor(clients) as pool:
+        codes = list(pool.map(one, range(total)))
+    elapsed = time.perf_counter() - t0
+    cmd = "python -m bench --only ingest"
+    yield Figure("Ingest rate", f"accepted uploads/s, {clients} clients, 1 MB files", codes.count(201) / elapsed, "uploads/s", cmd)
+    yield Figure("Ingest rate", "latency p50", pct(latencies, 50) * 1000, "ms", cmd)
+    yield Figure("Ingest rate", "latency p99", pct(latencies, 99) * 1000, "ms", cmd)
+
+
+def status_reads(stack: Stack, n: int = 2000) -> Iterator[Figure]:
+    channel = grpc.insecure_channel(stack.env["CALLSIGHT_GRPC"])
+    stub = status_service_pb2_grpc.StatusServiceStub(channel)
+    org = stack.env["CALLSIGHT_ORG"]
+    calls = stub.ListCalls(status_service_pb2.ListCallsRequest(org_id=org, page_size=1), timeout=10).calls
+    call_id = calls[0].call_id
+    from callsight.status_cache import StatusCache
+
+    cache = StatusCache(stack.env["CALLSIGHT_REDIS_URL"])
+    cmd = "python -m bench --only reads"
+    for label, evict in (("cache hit (Redis)", False), ("cache miss (PostgreSQL)", True)):
+        latencies = []
+        t0 = time.perf_counter()
+        for _ in range(n):
+            if evict:
+                cache.forget(org, call_id)
+            s = time.perf_counter()
+            stub.GetCall(status_service_pb2.GetCallRequest(org_id=org, call_id=call_id), timeout=5)
+            latencies.append(time.perf_counter() - s)
+        elapsed = time.perf_counter() - t0
+        yield Figure("Status reads", f"GetCall {label}: calls/s (1 client, sequential)", n / elapsed, "calls/s", cmd)
+        yield Figure("Status reads", f"GetCall {label}: p50", pct(latencies, 50) * 1000, "ms", cmd)
+        yield Figure("Status reads", f"GetCall {label}: p99", pct(latencies, 99) * 1000, "ms", cmd)
+
+    def parallel(_: int) -> None:
+        for _ in range(200):
+            stub.GetCall(status_service_pb2.GetCallRequest(org_id=org, call_id=call_id), timeout=5)
+
+    t0 = time.perf_counter()
+    with concurrent.futures.ThreadPoolExecutor(16) as pool:
+        list(pool.map(parallel, range(16)))
+    yield Figure("Status reads", "GetCall cache hit: calls/s (16 concurrent clients)", 3200 / (time.perf_counter() - t0), "calls/s", cmd)
+
+
+def list_calls_at_1m(stack: Stack, rows: int = 1_000_000) -> Iterator[Figure]:
+    """ListCalls with filters over an organisation holding `rows` generated calls."""
+    from sqlalchemy import text
+
+    from callsight.db.engine import make_engine
+
+    engine = make_engine(stack.env["CALLSIGHT_DATABASE_URL"], pool_size=1)
+    org = "bench-1m"
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO organizations (id, name) VALUES (:o, 'Bench 1M') ON CONFLICT DO NOTHING"), {"o": org})
+        have = conn.execute(text("SELECT count(*) FROM calls WHERE org_id = :o"), {"o": org}).scalar_one()
+        if have < rows:
+            t0 = time.perf_counter()
+            conn.execute(text("""
+                INSERT INTO calls (uid, org_id, call_id, status, status_rank, error, language, operator_id, customer_id,
+                                   department, call_date, audio_format, size_bytes, audio_key, created_at, updated_at)
+                SELECT md5(:o || g)::uuid::text, :o, 'CALL-' || g,
+                       CASE WHEN g % 20 = 0 THEN 'Queued' WHEN g % 20 = 1 THEN 'Failed' ELSE 'Done' END,
+                       CASE WHEN g % 20 = 0 THEN 0 ELSE 2 END,
+                       CASE WHEN g % 20 = 1 THEN 'bench' END,
+                       CASE WHEN g % 3 = 0 THEN 'ja-JP' ELSE 'en-US' END,
+                       'op-' || (g % 200), 'cust-' || (g % 50000), 'dept-' || (g % 12),
+                       DATE '2025-01-01' + (g % 365), 'wav', 1000, 'k', now() - (g || ' seconds')::interval, now()
+                FROM generate_series(:start, :stop) AS g
+                ON CONFLICT DO NOTHING"""), {"o": org, "start": have + 1, "stop": rows})
+            conn.execute(text("ANALYZE calls"))
+            yield Figure("Status reads", f"generate {rows - have} calls (INSERT ... generate_series)", time.perf_counter() - t0, "s",
+                         "python -m bench --only list1m")
+    stub = status_service_pb2_grpc.StatusServiceStub(grpc.insecure_channel(stack.env["CALLSIGHT_GRPC"]))
+    queries = {
+        "newest 50, no filter": status_service_pb2.ListCallsRequest(org_id=org, page_size=50),
+        "status=Failed": status_service_pb2.ListCallsRequest(org_id=org, statuses=[4], page_size=50),
+        "department + date range": status_service_pb2.ListCallsRequest(
+            org_id=org, department="dept-3", call_date_from="2025-03-01", call_date_to="2025-03-31", page_size=50),
+        "operator": status_service_pb2.ListCallsRequest(org_id=org, operator_id="op-7", page_size=50),
+        "customer": status_service_pb2.ListCallsRequest(org_id=org, customer_id="cust-123", page_size=50),
+    }
+    for label, request in queries.items():
+        times = []
+        for _ in range(7):
+            t0 = time.perf_counter()
+            stub.ListCalls(request, timeout=60)
+            times.append(time.perf_counter() - t0)
+        yield Figure("Status reads", f"ListCalls on 1M calls, {label} (median of 7, with total_count)",
+                     statistics.median(times) * 1000, "ms", "python -m bench --only list1m")
+
+
+def _stereo_call(minutes: float, path: Path) -> Path:
+    clips = [audio.speech(n) for n in audio.SPEECH]
+    left: list[np.ndarray] = []
+    right: list[np.ndarray] = []
+    n = 0
+    i = 0
+    target = int(minutes * 60 * audio.RATE)
+    while n < target:
+        clip = clips[i % len(clips)]
+        gap = audio.silence(0.7)
+        mine, other = (left, right) if i % 2 == 0 else (right, left)
+        mine += [clip, gap]
+        other += [np.zeros_like(clip), gap]
+        n += clip.size + gap.size
+        i += 1
+    return audio.encode(path, [np.concatenate(left)[:target], np.concatenate(right)[:target]], "wav")
+
+
+def _wait_done(url: str, key: str, call_id: str, timeout: float = 3600) -> dict[str, Any]:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        call = requests.get(f"{url}/api/calls/{call_id}", headers={"X-API-Key": key}, timeout=10).json()
+        if call["status"] in ("Done", "Failed"):
+            return call  # type: ignore[no-any-return]
+        time.sleep(0.2)
+    raise TimeoutError(call_id)
+
+
+def pipeline(stack: Stack, minutes: list[float]) -> Iterator[Figure]:
+    from sqlalchemy import text
+
+    from callsight.db.engine import make_engine
+
+    url, key = stack.env["CALLSIGHT_URL"], stack.env["CALLSIGHT_API_KEY"]
+    engine = make_engine(stack.env["CALLSIGHT_DATABASE_URL"], pool_size=1)
+    for m in minutes:
+        path = _stereo_call(m, Path(f"/tmp/bench-{m}min.wav"))
+        call_id = f"bench-pipe-{m}-{os.urandom(3).hex()}"
+        t0 = time.perf_counter()
+        r = requests.post(f"{url}/api/ingest/upload", headers={"X-API-Key": key},
+                          files={"file": ("c.wav", path.read_bytes())}, data={"call_id": call_id, "language": "en-US"}, timeout=600)
+        assert r.status_code == 201, r.text
+        call = _wait_done(url, key, call_id)
+        total = time.perf_counter() - t0
+        with engine.connect() as conn:
+            pickup = conn.execute(text("SELECT extract(epoch FROM started_at - created_at) FROM calls "
+                                       "WHERE call_id = :c"), {"c": call_id}).scalar_one()
+        cmd = f"python -m bench --only pipeline --minutes {m}"
+        yield Figure("Pipeline", f"{m:g}-min stereo WAV: upload to Done", total, "s", cmd)
+        yield Figure("Pipeline", f"{m:g}-min stereo WAV: real-time factor (upload to Done / duration)", total / (m * 60), "x", cmd)
+        yield Figure("Pipeline", f"{m:g}-min: queue pickup latency (created -> Processing)", float(pickup) * 1000, "ms", cmd)
+        assert call["status"] == "Done", call
+
+
+def worker_steps(minutes: float = 1.0) -> Iterator[Figure]:
+    """In-process breakdown by step, and our overhead over bare faster-whisper on the same audio."""
+    from faster_whisper import WhisperModel
+
+    from callsight_worker.engines.whisper import WhisperTranscriber
+    from callsight_worker.pipeline import transcribe_file
+
+    model_dir = Path(os.environ.get("CALLSIGHT_MODEL_DIR", Path.home() / ".cache/callsight/models/whisper-base"))
+    path = _stereo_call(minutes, Path(f"/tmp/bench-steps-{minutes}.wav"))
+    engine = WhisperTranscriber(model_dir, threads=1)
+    runs = []
+    for _ in range(3):
+        t0 = time.perf_counter()
+        result = transcribe_file(path, "wav", "en-US", engine)
+        runs.append((time.perf_counter() - t0, result.timings))
+    wall, timings = sorted(runs, key=lambda r: r[0])[1]
+    cmd = "python -m bench --only steps"
+    yield Figure("Pipeline steps", f"{minutes:g}-min stereo: decode (median of 3)", timings["decode"], "s", cmd)
+    yield Figure("Pipeline steps", f"{minutes:g}-min stereo: VAD + transcribe, 2 channels", timings["transcribe"], "s", cmd)
+    yield Figure("Pipeline steps", f"{minutes:g}-min stereo: worker RTF, 1 thread", wall / (minutes * 60), "x", cmd)
+    bare = WhisperModel(str(model_dir), device="cpu", compute_type="int8", cpu_threads=1)
+    samples = [audio.decode_to_16k(path)]  # faster-whisper on the mixed-down file, its defaults + VAD
+    bare_runs = []
+    for _ in range(3):
+        t0 = time.perf_counter()
+        segments, _ = bare.transcribe(samples[0], language="en", vad_filter=True)
+        list(segments)
+        bare_runs.append(time.perf_counter() - t0)
+    bare_wall = statistics.median(bare_runs)
+    yield Figure("Comparison", f"bare faster-whisper on the same {minutes:g}-min call mixed to mono", bare_wall, "s", cmd)
+    yield Figure("Comparison", "Callsight pipeline / bare faster-whisper (2 channels vs 1 mix)", wall / bare_wall, "x", cmd)
+    yield Figure("Comparison", "product's documented processing time (1-2x real time), lower bound", minutes * 60, "s", "docs")
+
+
+def scaling(stack: Stack, calls: int = 6, minutes: float = 1.0) -> Iterator[Figure]:
+    """Calls per hour with the stack's two workers, then with one (the other stopped)."""
+    url, key = stack.env["CALLSIGHT_URL"], stack.env["CALLSIGHT_API_KEY"]
+    path = _stereo_call(minutes, Path(f"/tmp/bench-scale-{minutes}.wav"))
+    body = path.read_bytes()
+    worker_rss = [rss_mb([stack.pid(f"worker-{i}")]) for i in (1, 2)]
+    yield Figure("Scaling", "model + worker memory per worker process (RSS)", max(worker_rss), "MB", "python -m bench --only scaling")
+    for workers in (2, 1):
+        if workers == 1:
+            stack.stop_process("worker-2")
+        ids = [f"bench-scale-{workers}-{i}-{os.urandom(2).hex()}" for i in range(calls)]
+        t0 = time.perf_counter()
+        for call_id in ids:
+            requests.post(f"{url}/api/ingest/upload", headers={"X-API-Key": key}, files={"file": ("c.wav", body)},
+                          data={"call_id": call_id, "language": "en-US"}, timeout=120)
+        for call_id in ids:
+            _wait_done(url, key, call_id)
+        elapsed = time.perf_counter() - t0
+        yield Figure("Scaling", f"{minutes:g}-min stereo calls per hour, {workers} worker(s) on 2 cores",
+                     calls * 3600 / elapsed, "calls/h", "python -m bench --only scaling")
