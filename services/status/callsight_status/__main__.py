@@ -6,6 +6,7 @@ import sys
 
 from callsight.logs import setup_logging
 from callsight.settings import Settings, SettingsError
+from callsight.telemetry import setup_tracing
 from callsight_status.server import run
 
 
@@ -16,6 +17,7 @@ def main() -> int:
         print(f"callsight-status: {exc}", file=sys.stderr)
         return 2
     setup_logging("status", settings.log_format)
+    setup_tracing("callsight-status")
     run(settings)
     return 0
 

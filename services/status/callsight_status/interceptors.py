@@ -1,4 +1,4 @@
-"""Cross-cutting concerns of the gRPC server: metrics per method and status code."""
+"""Cross-cutting concerns of the gRPC server: a span and metrics per call."""
 
 from __future__ import annotations
 
@@ -7,9 +7,13 @@ from collections.abc import Callable
 from typing import Any
 
 import grpc
+from opentelemetry import trace
 from prometheus_client import Counter, Histogram
 
+from callsight.telemetry import attached, tracer
+
 REQUESTS = Counter("callsight_grpc_requests_total", "gRPC requests", ["method", "code"])
+_tracer = tracer("callsight.status")
 LATENCY = Histogram("callsight_grpc_request_seconds", "gRPC request latency", ["method"])
 
 
@@ -24,8 +28,12 @@ class MetricsInterceptor(grpc.ServerInterceptor):
         def wrapped(request: Any, context: grpc.ServicerContext) -> Any:
             start = time.perf_counter()
             code = "OK"
+            carrier = {k: v for k, v in context.invocation_metadata() if isinstance(v, str)}
             try:
-                return inner(request, context)
+                with attached(carrier), _tracer.start_as_current_span(method, kind=trace.SpanKind.SERVER) as span:
+                    span.set_attribute("rpc.system", "grpc")
+                    span.set_attribute("rpc.method", method)
+                    return inner(request, context)
             except Exception:
                 code = context.code().name if context.code() else "UNKNOWN"  # type: ignore[union-attr]
                 raise

@@ -45,7 +45,10 @@ def main() -> int:
                 self.cfg.set(key, value)
 
         def load(self) -> Any:
+            from callsight.telemetry import setup_tracing
             from callsight_upload.app import create_app
+
+            setup_tracing("callsight-upload")  # per gunicorn worker: exporter threads do not survive fork
 
             return create_app(settings)
 
