@@ -11,7 +11,8 @@ apt_missing=()
 have_pkg() { dpkg -s "$1" >/dev/null 2>&1; }
 ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 || apt_missing+=(postgresql postgresql-contrib)
 have_pkg pocketsphinx-testdata || apt_missing+=(pocketsphinx-testdata)
-if [ "${CALLSIGHT_BROWSER_TESTS:-0}" = "1" ] && ! command -v chromium >/dev/null; then apt_missing+=(chromium); fi
+command -v npm >/dev/null || apt_missing+=(npm)  # web assets (Chart.js) come from npm packs
+if [ "${CALLSIGHT_BROWSER_TESTS:-1}" = "1" ] && ! command -v chromium >/dev/null; then apt_missing+=(chromium); fi
 if [ ${#apt_missing[@]} -gt 0 ]; then
   if [ "$(id -u)" = "0" ]; then
     echo "install: apt-get install ${apt_missing[*]}"
@@ -36,6 +37,7 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   .venv/bin/pip install -q --no-deps -e libs/callsight -e services/upload -e services/status -e services/worker -e stack
   echo "$want" > "$stamp"
 fi
+scripts/install-web-assets.sh
 model_dir="${CALLSIGHT_MODEL_CACHE:-$HOME/.cache/callsight}/models/whisper-base"
 .venv/bin/python -m callsight_worker.model prepare --dir "$model_dir" >/dev/null
 echo "install: ready (.venv, model at $model_dir)"

@@ -241,6 +241,8 @@ class Stack:
         argv = [sys.executable, "-m", "callsight.admin", "ensure-demo"]
         if saved.get("api_key"):
             argv += ["--api-key", saved["api_key"]]
+        if saved.get("password"):
+            argv += ["--password", saved["password"]]
         result = subprocess.run(argv, env={**os.environ, **env}, capture_output=True, text=True)
         if result.returncode != 0:
             raise StartError(f"creating the demo organisation failed:\n{result.stderr[-2000:]}")

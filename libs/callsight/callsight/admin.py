@@ -7,13 +7,30 @@ from __future__ import annotations
 
 import argparse
 import json
+import secrets
 import sys
 
 from callsight.db.engine import make_engine
 from callsight.db.orgs_repo import OrgRepository
+from callsight.db.users_repo import UserRepository
 from callsight.settings import Settings
 
 DEMO_ORG = "demo"
+DEMO_USER = "admin@demo.callsight.local"
+
+
+def ensure_demo_user(users: UserRepository, password: str) -> str:
+    """The demo admin's password: `password` when it still signs in, else a new one."""
+    user = users.by_email(DEMO_USER)
+    if user is None:
+        password = password or secrets.token_urlsafe(12)
+        users.create(DEMO_ORG, DEMO_USER, "Demo Admin", password, role="admin", locale="ja")
+        return password
+    if password and users.password_matches(user.id, password):
+        return password
+    password = secrets.token_urlsafe(12)
+    users.set_password(user.id, password)
+    return password
 
 
 def main(argv: list[str]) -> int:
@@ -21,6 +38,7 @@ def main(argv: list[str]) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     demo = sub.add_parser("ensure-demo", help="create the demo organisation and an API key if needed")
     demo.add_argument("--api-key", default="", help="a key to keep if it is still valid")
+    demo.add_argument("--password", default="", help="the demo admin's password to keep if it still signs in")
     org = sub.add_parser("create-org")
     org.add_argument("org_id")
     org.add_argument("--name", default="")
@@ -31,7 +49,8 @@ def main(argv: list[str]) -> int:
     args = parser.parse_args(argv)
 
     settings = Settings.from_env()
-    repo = OrgRepository(make_engine(settings.database_url, pool_size=1),
+    engine = make_engine(settings.database_url, pool_size=1)
+    repo = OrgRepository(engine,
                          [settings.api_key_pepper, settings.api_key_pepper_previous or ""])
     if args.command == "ensure-demo":
         repo.ensure_org(DEMO_ORG, "Demo Contact Centre", "ja-JP")
@@ -39,7 +58,8 @@ def main(argv: list[str]) -> int:
         api_key = args.api_key if key_record and key_record.org_id == DEMO_ORG else ""
         if not api_key:
             api_key, _ = repo.create_api_key(DEMO_ORG, "demo key (make up)")
-        print(json.dumps({"org_id": DEMO_ORG, "api_key": api_key}))
+        password = ensure_demo_user(UserRepository(engine), args.password)
+        print(json.dumps({"org_id": DEMO_ORG, "api_key": api_key, "user": DEMO_USER, "password": password}))
     elif args.command == "create-org":
         record = repo.ensure_org(args.org_id, args.name or args.org_id, args.language)
         print(json.dumps({"org_id": record.id, "name": record.name}))

@@ -76,6 +76,10 @@ class Settings:
     log_format: str
     port: int
     ops_port: int
+    # web sign-in sessions: idle and absolute lifetimes; Secure cookies behind HTTPS
+    session_idle_s: int = 8 * 3600
+    session_absolute_s: int = 7 * 24 * 3600
+    cookie_secure: bool = False
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -107,6 +111,9 @@ class Settings:
             log_format=_get(e, "CALLSIGHT_LOG_FORMAT", "json"),
             port=_int(e, "PORT", 8080),
             ops_port=_int(e, "OPS_PORT", 9090),
+            session_idle_s=_int(e, "CALLSIGHT_SESSION_IDLE_S", 8 * 3600),
+            session_absolute_s=_int(e, "CALLSIGHT_SESSION_ABSOLUTE_S", 7 * 24 * 3600),
+            cookie_secure=_bool(e, "CALLSIGHT_COOKIE_SECURE", False),
         )
 
     def redacted(self) -> dict[str, object]:

@@ -1,4 +1,9 @@
-"""API-key authentication for the Ingest and REST APIs."""
+"""API-key authentication for the Ingest and REST APIs.
+
+The web app calls the same endpoints with its sign-in session instead of a key: a
+request without an X-API-Key header is accepted when it carries a live session (and,
+for writes, the session's CSRF token in X-CSRF-Token). A request with a key is judged
+by the key alone, exactly as before."""
 
 from __future__ import annotations
 
@@ -20,12 +25,39 @@ def services():  # type: ignore[no-untyped-def]
     return current_app.extensions["callsight"]
 
 
+def _use_web_session() -> bool:
+    """Sets `g.org` from a signed-in web user; False when there is no live session."""
+    from callsight_upload import sessions
+
+    if sessions.COOKIE not in request.cookies:
+        return False
+    user = sessions.current_user()
+    if user is None:
+        return False
+    if request.method not in sessions.SAFE_METHODS:
+        try:
+            sessions.check_csrf(allow_form=False)
+        except sessions.CsrfError:
+            raise ApiError(403, "csrf_failed", "send the page's CSRF token in the X-CSRF-Token header") from None
+    if request.path.startswith("/api/settings") and not user.is_admin:
+        raise ApiError(403, "admin_only", "only administrators can change the organisation's settings")
+    org = services().orgs.get(user.org_id)
+    if org is None:
+        return False
+    g.org = org
+    g.api_key = None
+    g.web_user = user
+    return True
+
+
 def require_api_key(view: F) -> F:
     """Sets `g.org` (the key's organisation) or answers 401."""
 
     @wraps(view)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         presented = request.headers.get("X-API-Key", "").strip()
+        if not presented and _use_web_session():
+            return view(*args, **kwargs)
         if not presented:
             raise ApiError(401, "missing_api_key", "send your API key in the X-API-Key header", UNAUTHORIZED_HEADERS)
         key = services().orgs.authenticate(presented)

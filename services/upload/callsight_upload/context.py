@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -11,6 +12,7 @@ from callsight.aws import s3_client, sqs_client
 from callsight.db.calls_repo import CallRepository
 from callsight.db.engine import make_engine
 from callsight.db.orgs_repo import OrgRepository
+from callsight.db.users_repo import SessionRepository, UserRepository
 from callsight.jobqueue import JobQueue
 from callsight.settings import Settings
 from callsight.status_cache import StatusCache
@@ -33,6 +35,15 @@ class Services:
     @cached_property
     def orgs(self) -> OrgRepository:
         return OrgRepository(self.engine, [self.settings.api_key_pepper, self.settings.api_key_pepper_previous or ""])
+
+    @cached_property
+    def users(self) -> UserRepository:
+        return UserRepository(self.engine)
+
+    @cached_property
+    def web_sessions(self) -> SessionRepository:
+        return SessionRepository(self.engine, dt.timedelta(seconds=self.settings.session_idle_s),
+                                 dt.timedelta(seconds=self.settings.session_absolute_s))
 
     @cached_property
     def audio(self) -> AudioStore:

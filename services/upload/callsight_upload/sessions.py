@@ -1,0 +1,106 @@
+"""Web sign-in: the session cookie, the signed-in user, CSRF checks and role guards.
+
+The cookie holds a random secret (HttpOnly, SameSite=Lax, Secure when configured);
+the server keeps its SHA-256, the user and a CSRF token. Every state-changing form
+or XHR must echo the token (form field `csrf_token` or header `X-CSRF-Token`).
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, TypeVar
+
+from flask import Response, current_app, g, redirect, render_template, request, url_for
+
+from callsight.db.users_repo import SessionRecord, SessionRepository, UserRecord, UserRepository
+
+F = TypeVar("F", bound=Callable[..., Any])
+COOKIE = "callsight_session"
+SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
+
+
+class CsrfError(Exception):
+    """A state-changing request without the session's CSRF token."""
+
+
+def _services():  # type: ignore[no-untyped-def]
+    return current_app.extensions["callsight"]
+
+
+def users() -> UserRepository:
+    return _services().users  # type: ignore[no-any-return]
+
+
+def sessions() -> SessionRepository:
+    return _services().web_sessions  # type: ignore[no-any-return]
+
+
+def current_session() -> SessionRecord | None:
+    if "web_session" not in g:
+        token = request.cookies.get(COOKIE, "")
+        g.web_session = sessions().resolve(token) if token else None
+    return g.web_session  # type: ignore[no-any-return]
+
+
+def current_user() -> UserRecord | None:
+    session = current_session()
+    return session.user if session else None
+
+
+def csrf_token() -> str:
+    session = current_session()
+    return session.csrf_token if session else ""
+
+
+def check_csrf(allow_form: bool = True) -> None:
+    """Raises CsrfError unless the request carries this session's CSRF token. APIs pass
+    allow_form=False: reading a form there would consume a streamed upload."""
+    session = current_session()
+    presented = request.headers.get("X-CSRF-Token", "")
+    if not presented and allow_form and request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
+        presented = request.form.get("csrf_token", "")
+    if session is None or not presented or not secrets.compare_digest(presented, session.csrf_token):
+        raise CsrfError()
+
+
+def start_session(response: Response, user: UserRecord) -> None:
+    token, _ = sessions().create(user.id)
+    settings = _services().settings
+    response.set_cookie(COOKIE, token, max_age=settings.session_absolute_s, httponly=True, samesite="Lax",
+                        secure=settings.cookie_secure, path="/")
+
+
+def end_session(response: Response) -> None:
+    token = request.cookies.get(COOKIE, "")
+    if token:
+        sessions().delete(token)
+    response.delete_cookie(COOKIE, path="/", httponly=True, samesite="Lax", secure=_services().settings.cookie_secure)
+
+
+def login_required(view: F) -> F:
+    """A page for signed-in users: others go to the sign-in page. Checks CSRF on writes."""
+
+    @wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        if current_user() is None:
+            if request.method in SAFE_METHODS:
+                return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+            return render_template("error.html", status=401, message_key="error_signed_out"), 401
+        if request.method not in SAFE_METHODS:
+            check_csrf()
+        return view(*args, **kwargs)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def admin_required(view: F) -> F:
+    @wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        user = current_user()
+        if user is not None and not user.is_admin:
+            return render_template("error.html", status=403, message_key="error_admin_only"), 403
+        return view(*args, **kwargs)
+
+    return login_required(wrapper)  # type: ignore[return-value]
