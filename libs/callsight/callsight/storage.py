@@ -154,3 +154,7 @@ def audio_key(org_id: str, call_uid: str) -> str:
 
 def transcript_key(org_id: str, call_uid: str) -> str:
     return f"orgs/{org_id}/calls/{call_uid}/transcript.json"
+
+
+def analysis_key(org_id: str, call_uid: str) -> str:
+    return f"orgs/{org_id}/calls/{call_uid}/analysis.json"

@@ -15,6 +15,7 @@ from callsight.convert import PROTO_TO_STATUS, call_to_proto
 from callsight.db.calls_repo import CallFilters, CallRepository
 from callsight.status_cache import StatusCache
 from callsight.v1 import calls_pb2, status_service_pb2, status_service_pb2_grpc
+from callsight_status.analytics import AnalyticsRpcs
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +41,7 @@ def _require(context: grpc.ServicerContext, **fields: str) -> None:
             context.abort(grpc.StatusCode.INVALID_ARGUMENT, f"{name} is required")
 
 
-class StatusServicer(status_service_pb2_grpc.StatusServiceServicer):
+class StatusServicer(AnalyticsRpcs, status_service_pb2_grpc.StatusServiceServicer):
     def __init__(self, calls: CallRepository, cache: StatusCache) -> None:
         self.calls = calls
         self.cache = cache

@@ -7,11 +7,10 @@ import time
 from flask import Flask, g, request
 
 from callsight.settings import Settings
-from callsight_upload import calls, ingest, ops
+from callsight_upload import analysis, calls, ingest, ops, qa_form, scorecards
 from callsight_upload.context import Services
 from callsight_upload.errors import register_error_handlers
 from callsight_upload.metrics import REQUEST_SECONDS
-from callsight_upload.web import register_web
 
 SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
@@ -36,7 +35,9 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.register_blueprint(ops.bp)
     app.register_blueprint(ingest.bp)
     app.register_blueprint(calls.bp)
-    register_web(app)
+    app.register_blueprint(analysis.bp)
+    app.register_blueprint(qa_form.bp)
+    app.register_blueprint(scorecards.bp)
 
     @app.before_request
     def _start_timer() -> None:

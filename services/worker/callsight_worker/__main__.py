@@ -11,6 +11,7 @@ import threading
 from sqlalchemy import text
 
 from callsight.aws import s3_client, sqs_client
+from callsight.db.analyses_repo import AnalysisRepository
 from callsight.db.calls_repo import CallRepository
 from callsight.db.engine import make_engine
 from callsight.db.orgs_repo import OrgRepository
@@ -46,7 +47,7 @@ def main() -> int:
     worker = Worker(
         settings, worker_id, calls, OrgRepository(engine, [settings.api_key_pepper]),
         AudioStore(s3_client(settings.s3_endpoint_url, settings.aws_region), settings.s3_bucket),
-        queue, cache, engines,
+        queue, cache, engines, AnalysisRepository(engine),
     )
     worker.install_signal_handlers()
     model_ready = threading.Event()

@@ -39,6 +39,25 @@ class Transcript:
         joiner = "" if self.language.startswith("ja") else " "
         return joiner.join(t.text for t in self.turns).strip()
 
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Transcript:
+        """The inverse of `to_dict` (a stored transcript read back for re-analysis)."""
+        return cls(
+            language=d["language"],
+            engine=d.get("engine", ""),
+            model=d.get("model", ""),
+            speaker_mode=d.get("speaker_mode", "stereo"),
+            duration_s=float(d.get("duration_s") or 0.0),
+            turns=[
+                Turn(
+                    speaker=t["speaker"], start=float(t["start"]), end=float(t["end"]), text=t.get("text", ""),
+                    words=tuple(Word(w["text"], float(w["start"]), float(w["end"]), float(w.get("confidence", 0.0)))
+                                for w in t.get("words") or ()),
+                )
+                for t in d.get("turns") or ()
+            ],
+        )
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "language": self.language,

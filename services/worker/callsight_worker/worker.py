@@ -16,18 +16,21 @@ from pathlib import Path
 from prometheus_client import Counter, Gauge, Histogram
 
 from callsight.convert import STATUS_TO_PROTO, call_to_proto
+from callsight.db.analyses_repo import AnalysisRepository
 from callsight.db.calls_repo import CallRepository
 from callsight.db.orgs_repo import OrgRepository
-from callsight.db.records import CallRecord
+from callsight.db.records import CallRecord, OrgRecord
 from callsight.jobqueue import JobQueue, QueueUnavailable, ReceivedJob
 from callsight.logs import log_context
 from callsight.settings import Settings
 from callsight.status_cache import StatusCache
-from callsight.storage import AudioStore, transcript_key
+from callsight.storage import AudioStore, analysis_key, transcript_key
+from callsight_worker.call_analysis import AnalysedCall, analyse_for_storage
 from callsight_worker.decode import UndecodableAudio
 from callsight_worker.engines.base import TranscriptionError
 from callsight_worker.engines.factory import EngineRegistry
 from callsight_worker.pipeline import transcribe_file
+from callsight_worker.transcript import Transcript
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +44,7 @@ BUSY = Gauge("callsight_worker_busy", "1 while a job is in progress")
 class Worker:
     def __init__(
         self, settings: Settings, worker_id: str, calls: CallRepository, orgs: OrgRepository, audio: AudioStore,
-        queue: JobQueue, cache: StatusCache, engines: EngineRegistry,
+        queue: JobQueue, cache: StatusCache, engines: EngineRegistry, analyses: AnalysisRepository,
     ) -> None:
         self.settings = settings
         self.worker_id = worker_id
@@ -51,6 +54,7 @@ class Worker:
         self.queue = queue
         self.cache = cache
         self.engines = engines
+        self.analyses = analyses
         self.stopping = threading.Event()  # stop taking new jobs
         self.abandon = threading.Event()  # give the current job back now
         self.current: ReceivedJob | None = None
@@ -88,6 +92,9 @@ class Worker:
                 log.error("dropping an unreadable job message %s", received.message_id)
                 self._delete(received)
                 JOBS.labels("unreadable").inc()
+                return
+            if job.kind == "analyse":
+                self._reanalyse(received)
                 return
             call = self.calls.claim(job.call_uid, job.generation, self.worker_id)
             if call is None:
@@ -141,14 +148,58 @@ class Worker:
         self.calls.set_media_info(call.uid, result.audio.duration_s, result.audio.source_channels,
                                   result.audio.source_sample_rate)
         t1 = time.perf_counter()
-        transcript = result.transcript.to_dict()
+        analysed = self._analyse(result.transcript, org, analyse=bool(org and org.auto_generate_analytics))
+        STEP_SECONDS.labels("analyse").observe(time.perf_counter() - t1)
+        t1 = time.perf_counter()
+        transcript = analysed.transcript.to_dict()
         key = transcript_key(call.org_id, call.uid)
         self.audio.put_json(key, {"call_id": call.call_id, **transcript})
+        # the analysis is stored before Done, so every Done call of the organisation carries it
+        self._store_analysis(call, analysed)
         finished = self.calls.complete(call.uid, call.generation, transcript, key)
         STEP_SECONDS.labels("store").observe(time.perf_counter() - t1)
         if finished is not None:
             self._publish(finished, "Processing")
             log.info("call done: %.1f s of audio in %.1f s", result.audio.duration_s, time.perf_counter() - t0)
+
+    # ---- analysis -------------------------------------------------------------------
+
+    def _analyse(self, transcript: Transcript, org: OrgRecord | None, analyse: bool) -> AnalysedCall:
+        form = org.qa_form if org else None
+        return analyse_for_storage(transcript, form, redact=bool(org and org.redact_pii), analyse=analyse)
+
+    def _store_analysis(self, call: CallRecord, analysed: AnalysedCall) -> None:
+        if analysed.result is not None:
+            self.audio.put_json(analysis_key(call.org_id, call.uid), {"call_id": call.call_id, **analysed.result})
+            self.analyses.upsert(call.uid, call.org_id, analysed.result)
+        elif analysed.error is not None:
+            log.warning("%s; the transcript is kept", analysed.error)
+            self.analyses.record_error(call.uid, call.org_id, analysed.analysis_version, analysed.error)
+
+    def _reanalyse(self, received: ReceivedJob) -> None:
+        """An "analyse" job: analyse the stored transcript again; the call's status is not touched."""
+        call = self.calls.get_by_uid(received.job.call_uid)
+        stored = self.calls.get_transcript(call.uid) if call and call.status == "Done" else None
+        if call is None or stored is None:
+            log.info("analyse job for a call that is gone or has no transcript: dropped")
+            self._delete(received)
+            JOBS.labels("analyse_dropped").inc()
+            return
+        try:
+            analysed = self._analyse(Transcript.from_dict(stored), self.orgs.get(call.org_id), analyse=True)
+            redacted = analysed.transcript.to_dict()
+            if redacted["turns"] != stored["turns"]:
+                # redaction was switched on after this call was transcribed: mask the stored copy too
+                self.audio.put_json(transcript_key(call.org_id, call.uid), {"call_id": call.call_id, **redacted})
+                self.calls.replace_transcript_text(call.uid, redacted["text"], redacted["turns"])
+            self._store_analysis(call, analysed)
+        except Exception:
+            # PostgreSQL or S3 trouble: the message comes back after its visibility timeout
+            log.exception("re-analysis failed; it will be retried")
+            JOBS.labels("analyse_retry").inc()
+            return
+        self._delete(received)
+        JOBS.labels("analysed").inc()
 
     def _fail(self, received: ReceivedJob, call: CallRecord, reason: str, permanent: bool) -> None:
         attempts = max(received.receive_count, call.attempts)

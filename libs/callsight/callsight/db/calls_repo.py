@@ -228,6 +228,12 @@ class CallRepository:
             )
         return CallRecord.from_row(row)
 
+    def replace_transcript_text(self, uid: str, text: str, turns: list[dict[str, Any]]) -> None:
+        """Overwrite a stored transcript's words (a re-analysis that redacted PII); status unchanged."""
+        with self.engine.begin() as conn:
+            conn.execute(update(transcripts).where(transcripts.c.call_uid == uid)
+                         .values(text=text, turns=turns, updated_at=func.now()))
+
     def fail(self, uid: str, generation: int | None, reason: str) -> CallRecord | None:
         """Mark Failed with a reason a person can read; None if already final."""
         conditions = [calls.c.uid == uid, calls.c.status_rank < 2]

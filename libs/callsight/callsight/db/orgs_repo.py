@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from sqlalchemy import Engine, func, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -43,6 +44,12 @@ class OrgRepository:
             raise ValueError(f"unknown organisation settings: {sorted(unknown)}")
         with self.engine.begin() as conn:
             conn.execute(update(organizations).where(organizations.c.id == org_id).values(**values))
+        return self.get(org_id)
+
+    def set_qa_form(self, org_id: str, form: dict[str, Any] | None) -> OrgRecord | None:
+        """Store the organisation's QA form (validated by the caller); None restores the default."""
+        with self.engine.begin() as conn:
+            conn.execute(update(organizations).where(organizations.c.id == org_id).values(qa_form=form))
         return self.get(org_id)
 
     # ---- API keys ----------------------------------------------------------------

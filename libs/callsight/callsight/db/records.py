@@ -61,6 +61,7 @@ class OrgRecord(FromRow):
     redact_pii: bool
     engine: str | None
     created_at: dt.datetime
+    qa_form: dict[str, Any] | None = None  # None: the default form for the call's language
 
 
 @dataclass(frozen=True)

@@ -101,6 +101,9 @@ calls = Table(
     Index("ix_calls_org_customer", "org_id", "customer_id", "call_date"),
     Index("ix_calls_org_call_date", "org_id", "call_date"),
     Index("ix_calls_pending", "status", "enqueued_at", postgresql_where="status_rank < 2"),
+    # scorecard and department aggregates over Done calls in a date range (migration 0003)
+    Index("ix_calls_done_org_date", "org_id", "call_date", postgresql_include=["operator_id", "department"],
+          postgresql_where="status = 'Done'"),
 )
 
 transcripts = Table(
@@ -170,6 +173,10 @@ analyses = Table(
     Column("customer_sentiment_start", Float, nullable=True),
     Column("customer_sentiment_end", Float, nullable=True),
     Column("customer_sentiment_change", Float, nullable=True),
+    # item id -> passed (true / false / null = not applicable), for per-item pass rates
+    Column("qa_items", JSONB, nullable=True),
+    # why the analysis could not be made (the transcript is stored regardless); NULL = ok
+    Column("error", Text, nullable=True),
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Index("ix_analyses_org", "org_id"),

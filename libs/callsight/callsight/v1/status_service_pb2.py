@@ -22,28 +22,29 @@ _runtime_version.ValidateProtobufRuntimeVersion(
 _sym_db = _symbol_database.Default()
 
 
+from callsight.v1 import analytics_pb2 as callsight_dot_v1_dot_analytics__pb2
 from callsight.v1 import calls_pb2 as callsight_dot_v1_dot_calls__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n!callsight/v1/status_service.proto\x12\x0c\x63\x61llsight.v1\x1a\x18\x63\x61llsight/v1/calls.proto\"1\n\x0eGetCallRequest\x12\x0e\n\x06org_id\x18\x01 \x01(\t\x12\x0f\n\x07\x63\x61ll_id\x18\x02 \x01(\t\"\xf0\x01\n\x10ListCallsRequest\x12\x0e\n\x06org_id\x18\x01 \x01(\t\x12*\n\x08statuses\x18\x02 \x03(\x0e\x32\x18.callsight.v1.CallStatus\x12\x12\n\ndepartment\x18\x03 \x01(\t\x12\x13\n\x0boperator_id\x18\x04 \x01(\t\x12\x13\n\x0b\x63ustomer_id\x18\x05 \x01(\t\x12\x16\n\x0e\x63\x61ll_date_from\x18\x06 \x01(\t\x12\x14\n\x0c\x63\x61ll_date_to\x18\x07 \x01(\t\x12\x11\n\tpage_size\x18\x08 \x01(\x05\x12\x12\n\npage_token\x18\t \x01(\t\x12\r\n\x05query\x18\n \x01(\t\"d\n\x11ListCallsResponse\x12!\n\x05\x63\x61lls\x18\x01 \x03(\x0b\x32\x12.callsight.v1.Call\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\x12\x13\n\x0btotal_count\x18\x03 \x01(\x03\"9\n\x11WatchCallsRequest\x12\x0e\n\x06org_id\x18\x01 \x01(\t\x12\x14\n\x0csend_initial\x18\x02 \x01(\x08\"`\n\tCallEvent\x12 \n\x04\x63\x61ll\x18\x01 \x01(\x0b\x32\x12.callsight.v1.Call\x12\x31\n\x0fprevious_status\x18\x02 \x01(\x0e\x32\x18.callsight.v1.CallStatus\"7\n\x14GetTranscriptRequest\x12\x0e\n\x06org_id\x18\x01 \x01(\t\x12\x0f\n\x07\x63\x61ll_id\x18\x02 \x01(\t2\xb3\x02\n\rStatusService\x12;\n\x07GetCall\x12\x1c.callsight.v1.GetCallRequest\x1a\x12.callsight.v1.Call\x12L\n\tListCalls\x12\x1e.callsight.v1.ListCallsRequest\x1a\x1f.callsight.v1.ListCallsResponse\x12H\n\nWatchCalls\x12\x1f.callsight.v1.WatchCallsRequest\x1a\x17.callsight.v1.CallEvent0\x01\x12M\n\rGetTranscript\x12\".callsight.v1.GetTranscriptRequest\x1a\x18.callsight.v1.Transcriptb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n!callsight/v1/status_service.proto\x12\x0c\x63\x61llsight.v1\x1a\x1c\x63\x61llsight/v1/analytics.proto\x1a\x18\x63\x61llsight/v1/calls.proto\"1\n\x0eGetCallRequest\x12\x0e\n\x06org_id\x18\x01 \x01(\t\x12\x0f\n\x07\x63\x61ll_id\x18\x02 \x01(\t\"\xf0\x01\n\x10ListCallsRequest\x12\x0e\n\x06org_id\x18\x01 \x01(\t\x12*\n\x08statuses\x18\x02 \x03(\x0e\x32\x18.callsight.v1.CallStatus\x12\x12\n\ndepartment\x18\x03 \x01(\t\x12\x13\n\x0boperator_id\x18\x04 \x01(\t\x12\x13\n\x0b\x63ustomer_id\x18\x05 \x01(\t\x12\x16\n\x0e\x63\x61ll_date_from\x18\x06 \x01(\t\x12\x14\n\x0c\x63\x61ll_date_to\x18\x07 \x01(\t\x12\x11\n\tpage_size\x18\x08 \x01(\x05\x12\x12\n\npage_token\x18\t \x01(\t\x12\r\n\x05query\x18\n \x01(\t\"d\n\x11ListCallsResponse\x12!\n\x05\x63\x61lls\x18\x01 \x03(\x0b\x32\x12.callsight.v1.Call\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\x12\x13\n\x0btotal_count\x18\x03 \x01(\x03\"9\n\x11WatchCallsRequest\x12\x0e\n\x06org_id\x18\x01 \x01(\t\x12\x14\n\x0csend_initial\x18\x02 \x01(\x08\"`\n\tCallEvent\x12 \n\x04\x63\x61ll\x18\x01 \x01(\x0b\x32\x12.callsight.v1.Call\x12\x31\n\x0fprevious_status\x18\x02 \x01(\x0e\x32\x18.callsight.v1.CallStatus\"7\n\x14GetTranscriptRequest\x12\x0e\n\x06org_id\x18\x01 \x01(\t\x12\x0f\n\x07\x63\x61ll_id\x18\x02 \x01(\t2\xbe\x06\n\rStatusService\x12;\n\x07GetCall\x12\x1c.callsight.v1.GetCallRequest\x1a\x12.callsight.v1.Call\x12L\n\tListCalls\x12\x1e.callsight.v1.ListCallsRequest\x1a\x1f.callsight.v1.ListCallsResponse\x12H\n\nWatchCalls\x12\x1f.callsight.v1.WatchCallsRequest\x1a\x17.callsight.v1.CallEvent0\x01\x12M\n\rGetTranscript\x12\".callsight.v1.GetTranscriptRequest\x1a\x18.callsight.v1.Transcript\x12G\n\x0bGetAnalysis\x12 .callsight.v1.GetAnalysisRequest\x1a\x16.callsight.v1.Analysis\x12s\n\x16ListOperatorScorecards\x12+.callsight.v1.ListOperatorScorecardsRequest\x1a,.callsight.v1.ListOperatorScorecardsResponse\x12m\n\x14GetOperatorScorecard\x12).callsight.v1.GetOperatorScorecardRequest\x1a*.callsight.v1.GetOperatorScorecardResponse\x12v\n\x17ListDepartmentAnalytics\x12,.callsight.v1.ListDepartmentAnalyticsRequest\x1a-.callsight.v1.ListDepartmentAnalyticsResponse\x12\x64\n\x11ListCustomerCalls\x12&.callsight.v1.ListCustomerCallsRequest\x1a\'.callsight.v1.ListCustomerCallsResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'callsight.v1.status_service_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_GETCALLREQUEST']._serialized_start=77
-  _globals['_GETCALLREQUEST']._serialized_end=126
-  _globals['_LISTCALLSREQUEST']._serialized_start=129
-  _globals['_LISTCALLSREQUEST']._serialized_end=369
-  _globals['_LISTCALLSRESPONSE']._serialized_start=371
-  _globals['_LISTCALLSRESPONSE']._serialized_end=471
-  _globals['_WATCHCALLSREQUEST']._serialized_start=473
-  _globals['_WATCHCALLSREQUEST']._serialized_end=530
-  _globals['_CALLEVENT']._serialized_start=532
-  _globals['_CALLEVENT']._serialized_end=628
-  _globals['_GETTRANSCRIPTREQUEST']._serialized_start=630
-  _globals['_GETTRANSCRIPTREQUEST']._serialized_end=685
-  _globals['_STATUSSERVICE']._serialized_start=688
-  _globals['_STATUSSERVICE']._serialized_end=995
+  _globals['_GETCALLREQUEST']._serialized_start=107
+  _globals['_GETCALLREQUEST']._serialized_end=156
+  _globals['_LISTCALLSREQUEST']._serialized_start=159
+  _globals['_LISTCALLSREQUEST']._serialized_end=399
+  _globals['_LISTCALLSRESPONSE']._serialized_start=401
+  _globals['_LISTCALLSRESPONSE']._serialized_end=501
+  _globals['_WATCHCALLSREQUEST']._serialized_start=503
+  _globals['_WATCHCALLSREQUEST']._serialized_end=560
+  _globals['_CALLEVENT']._serialized_start=562
+  _globals['_CALLEVENT']._serialized_end=658
+  _globals['_GETTRANSCRIPTREQUEST']._serialized_start=660
+  _globals['_GETTRANSCRIPTREQUEST']._serialized_end=715
+  _globals['_STATUSSERVICE']._serialized_start=718
+  _globals['_STATUSSERVICE']._serialized_end=1548
 # @@protoc_insertion_point(module_scope)

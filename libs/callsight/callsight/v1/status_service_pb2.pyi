@@ -1,3 +1,4 @@
+from callsight.v1 import analytics_pb2 as _analytics_pb2
 from callsight.v1 import calls_pb2 as _calls_pb2
 from google.protobuf.internal import containers as _containers
 from google.protobuf import descriptor as _descriptor

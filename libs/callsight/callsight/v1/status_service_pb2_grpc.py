@@ -3,6 +3,7 @@
 import grpc
 import warnings
 
+from callsight.v1 import analytics_pb2 as callsight_dot_v1_dot_analytics__pb2
 from callsight.v1 import calls_pb2 as callsight_dot_v1_dot_calls__pb2
 from callsight.v1 import status_service_pb2 as callsight_dot_v1_dot_status__service__pb2
 
@@ -58,6 +59,31 @@ class StatusServiceStub:
                 request_serializer=callsight_dot_v1_dot_status__service__pb2.GetTranscriptRequest.SerializeToString,
                 response_deserializer=callsight_dot_v1_dot_calls__pb2.Transcript.FromString,
                 _registered_method=True)
+        self.GetAnalysis = channel.unary_unary(
+                '/callsight.v1.StatusService/GetAnalysis',
+                request_serializer=callsight_dot_v1_dot_analytics__pb2.GetAnalysisRequest.SerializeToString,
+                response_deserializer=callsight_dot_v1_dot_analytics__pb2.Analysis.FromString,
+                _registered_method=True)
+        self.ListOperatorScorecards = channel.unary_unary(
+                '/callsight.v1.StatusService/ListOperatorScorecards',
+                request_serializer=callsight_dot_v1_dot_analytics__pb2.ListOperatorScorecardsRequest.SerializeToString,
+                response_deserializer=callsight_dot_v1_dot_analytics__pb2.ListOperatorScorecardsResponse.FromString,
+                _registered_method=True)
+        self.GetOperatorScorecard = channel.unary_unary(
+                '/callsight.v1.StatusService/GetOperatorScorecard',
+                request_serializer=callsight_dot_v1_dot_analytics__pb2.GetOperatorScorecardRequest.SerializeToString,
+                response_deserializer=callsight_dot_v1_dot_analytics__pb2.GetOperatorScorecardResponse.FromString,
+                _registered_method=True)
+        self.ListDepartmentAnalytics = channel.unary_unary(
+                '/callsight.v1.StatusService/ListDepartmentAnalytics',
+                request_serializer=callsight_dot_v1_dot_analytics__pb2.ListDepartmentAnalyticsRequest.SerializeToString,
+                response_deserializer=callsight_dot_v1_dot_analytics__pb2.ListDepartmentAnalyticsResponse.FromString,
+                _registered_method=True)
+        self.ListCustomerCalls = channel.unary_unary(
+                '/callsight.v1.StatusService/ListCustomerCalls',
+                request_serializer=callsight_dot_v1_dot_analytics__pb2.ListCustomerCallsRequest.SerializeToString,
+                response_deserializer=callsight_dot_v1_dot_analytics__pb2.ListCustomerCallsResponse.FromString,
+                _registered_method=True)
 
 
 class StatusServiceServicer:
@@ -91,6 +117,37 @@ class StatusServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def GetAnalysis(self, request, context):
+        """Call analytics (analytics.proto): one call's analysis and aggregates over Done calls.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListOperatorScorecards(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetOperatorScorecard(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListDepartmentAnalytics(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListCustomerCalls(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_StatusServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -113,6 +170,31 @@ def add_StatusServiceServicer_to_server(servicer, server):
                     servicer.GetTranscript,
                     request_deserializer=callsight_dot_v1_dot_status__service__pb2.GetTranscriptRequest.FromString,
                     response_serializer=callsight_dot_v1_dot_calls__pb2.Transcript.SerializeToString,
+            ),
+            'GetAnalysis': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetAnalysis,
+                    request_deserializer=callsight_dot_v1_dot_analytics__pb2.GetAnalysisRequest.FromString,
+                    response_serializer=callsight_dot_v1_dot_analytics__pb2.Analysis.SerializeToString,
+            ),
+            'ListOperatorScorecards': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListOperatorScorecards,
+                    request_deserializer=callsight_dot_v1_dot_analytics__pb2.ListOperatorScorecardsRequest.FromString,
+                    response_serializer=callsight_dot_v1_dot_analytics__pb2.ListOperatorScorecardsResponse.SerializeToString,
+            ),
+            'GetOperatorScorecard': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetOperatorScorecard,
+                    request_deserializer=callsight_dot_v1_dot_analytics__pb2.GetOperatorScorecardRequest.FromString,
+                    response_serializer=callsight_dot_v1_dot_analytics__pb2.GetOperatorScorecardResponse.SerializeToString,
+            ),
+            'ListDepartmentAnalytics': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListDepartmentAnalytics,
+                    request_deserializer=callsight_dot_v1_dot_analytics__pb2.ListDepartmentAnalyticsRequest.FromString,
+                    response_serializer=callsight_dot_v1_dot_analytics__pb2.ListDepartmentAnalyticsResponse.SerializeToString,
+            ),
+            'ListCustomerCalls': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListCustomerCalls,
+                    request_deserializer=callsight_dot_v1_dot_analytics__pb2.ListCustomerCallsRequest.FromString,
+                    response_serializer=callsight_dot_v1_dot_analytics__pb2.ListCustomerCallsResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -226,6 +308,141 @@ class StatusService:
             '/callsight.v1.StatusService/GetTranscript',
             callsight_dot_v1_dot_status__service__pb2.GetTranscriptRequest.SerializeToString,
             callsight_dot_v1_dot_calls__pb2.Transcript.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetAnalysis(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/callsight.v1.StatusService/GetAnalysis',
+            callsight_dot_v1_dot_analytics__pb2.GetAnalysisRequest.SerializeToString,
+            callsight_dot_v1_dot_analytics__pb2.Analysis.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListOperatorScorecards(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/callsight.v1.StatusService/ListOperatorScorecards',
+            callsight_dot_v1_dot_analytics__pb2.ListOperatorScorecardsRequest.SerializeToString,
+            callsight_dot_v1_dot_analytics__pb2.ListOperatorScorecardsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetOperatorScorecard(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/callsight.v1.StatusService/GetOperatorScorecard',
+            callsight_dot_v1_dot_analytics__pb2.GetOperatorScorecardRequest.SerializeToString,
+            callsight_dot_v1_dot_analytics__pb2.GetOperatorScorecardResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListDepartmentAnalytics(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/callsight.v1.StatusService/ListDepartmentAnalytics',
+            callsight_dot_v1_dot_analytics__pb2.ListDepartmentAnalyticsRequest.SerializeToString,
+            callsight_dot_v1_dot_analytics__pb2.ListDepartmentAnalyticsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListCustomerCalls(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/callsight.v1.StatusService/ListCustomerCalls',
+            callsight_dot_v1_dot_analytics__pb2.ListCustomerCallsRequest.SerializeToString,
+            callsight_dot_v1_dot_analytics__pb2.ListCustomerCallsResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -1,0 +1,125 @@
+"""The analytics RPCs of the StatusService: thin translations to ScorecardRepository / AnalysisRepository.
+
+Mixed into `StatusServicer`, which provides `self.calls` (a CallRepository).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from functools import cached_property
+from typing import Any
+
+import grpc
+
+from callsight.db.analyses_repo import AnalysisRepository
+from callsight.db.calls_repo import CallRepository
+from callsight.db.scorecards_repo import SORTABLE, Figures, ScopeFilter, ScorecardRepository
+from callsight.v1 import analytics_pb2
+
+
+def _date(value: str, name: str, context: grpc.ServicerContext) -> dt.date | None:
+    if not value:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        context.abort(grpc.StatusCode.INVALID_ARGUMENT, f"{name} must be a date as YYYY-MM-DD")
+    return None
+
+
+def scope_of(f: analytics_pb2.ScorecardFilter, context: grpc.ServicerContext) -> ScopeFilter:
+    if not f.org_id:
+        context.abort(grpc.StatusCode.INVALID_ARGUMENT, "org_id is required")
+    scope = ScopeFilter(f.org_id, _date(f.date_from, "date_from", context), _date(f.date_to, "date_to", context),
+                        f.department or None)
+    if scope.date_from and scope.date_to and scope.date_from > scope.date_to:
+        context.abort(grpc.StatusCode.INVALID_ARGUMENT, "date_from must not be after date_to")
+    return scope
+
+
+def figures_to_proto(f: Figures) -> analytics_pb2.Figures:
+    means = {k: v for k, v in vars(f).items() if k.startswith("mean_") and v is not None}
+    return analytics_pb2.Figures(
+        call_count=f.call_count, analysed_calls=f.analysed_calls, **means,
+        items=[analytics_pb2.ItemPassRate(**item) for item in f.items],
+    )
+
+
+def call_figures_to_proto(row: dict[str, Any]) -> analytics_pb2.CallFigures:
+    optional = ("qa_score", "operator_talk_share", "silence_s", "interruptions", "customer_sentiment_change")
+    return analytics_pb2.CallFigures(
+        call_id=row["call_id"], status=row["status"], call_date=row["call_date"].isoformat(),
+        operator_id=row["operator_id"] or "", customer_id=row["customer_id"] or "",
+        department=row["department"] or "", duration_s=row["duration_s"] or 0.0,
+        **{k: row[k] for k in optional if row[k] is not None},
+    )
+
+
+class AnalyticsRpcs:
+    calls: CallRepository
+
+    @cached_property
+    def analyses(self) -> AnalysisRepository:
+        return AnalysisRepository(self.calls.engine)
+
+    @cached_property
+    def scorecards(self) -> ScorecardRepository:
+        return ScorecardRepository(self.calls.engine)
+
+    def GetAnalysis(self, request: analytics_pb2.GetAnalysisRequest, context: grpc.ServicerContext) -> analytics_pb2.Analysis:  # noqa: N802
+        if not request.org_id or not request.call_id:
+            context.abort(grpc.StatusCode.INVALID_ARGUMENT, "org_id and call_id are required")
+        call = self.calls.get(request.org_id, request.call_id)
+        if call is None:
+            context.abort(grpc.StatusCode.NOT_FOUND, f"call {request.call_id!r} not found")
+        if call.status != "Done":  # type: ignore[union-attr]
+            context.abort(grpc.StatusCode.FAILED_PRECONDITION,
+                          f"call {request.call_id!r} is not Done (status {call.status}); it has no analysis yet")  # type: ignore[union-attr]
+        stored = self.analyses.get(request.org_id, call.uid)  # type: ignore[union-attr]
+        if stored is None:
+            context.abort(grpc.StatusCode.NOT_FOUND,
+                          f"call {request.call_id!r} has no analysis; POST /api/calls/{request.call_id}/analysis makes one")
+        return analytics_pb2.Analysis(
+            call_id=request.call_id, analysis_version=stored.analysis_version,  # type: ignore[union-attr]
+            form_fingerprint=stored.form_fingerprint or "",  # type: ignore[union-attr]
+            result_json=json.dumps(stored.result, ensure_ascii=False), error=stored.error or "",  # type: ignore[union-attr]
+            updated_at=stored.updated_at.isoformat(),  # type: ignore[union-attr]
+        )
+
+    def ListOperatorScorecards(self, request: analytics_pb2.ListOperatorScorecardsRequest, context: grpc.ServicerContext) -> analytics_pb2.ListOperatorScorecardsResponse:  # noqa: N802
+        scope = scope_of(request.filter, context)
+        sort = request.sort or "operator_id"
+        if sort not in SORTABLE:
+            context.abort(grpc.StatusCode.INVALID_ARGUMENT, f"sort must be one of {', '.join(SORTABLE)}")
+        rows = self.scorecards.operator_scorecards(scope, sort, request.descending)
+        return analytics_pb2.ListOperatorScorecardsResponse(operators=[
+            analytics_pb2.OperatorScorecard(operator_id=op, figures=figures_to_proto(f)) for op, f in rows
+        ])
+
+    def GetOperatorScorecard(self, request: analytics_pb2.GetOperatorScorecardRequest, context: grpc.ServicerContext) -> analytics_pb2.GetOperatorScorecardResponse:  # noqa: N802
+        scope = scope_of(request.filter, context)
+        if not request.operator_id:
+            context.abort(grpc.StatusCode.INVALID_ARGUMENT, "operator_id is required")
+        total, weeks = self.scorecards.operator_scorecard(scope, request.operator_id)
+        if total.call_count == 0:
+            context.abort(grpc.StatusCode.NOT_FOUND, f"operator {request.operator_id!r} has no Done calls in this range")
+        return analytics_pb2.GetOperatorScorecardResponse(
+            operator_id=request.operator_id, figures=figures_to_proto(total),
+            trend=[analytics_pb2.WeekFigures(iso_week=w, figures=figures_to_proto(f)) for w, f in weeks],
+            calls=[call_figures_to_proto(r) for r in self.scorecards.calls(scope, operator_id=request.operator_id)],
+        )
+
+    def ListDepartmentAnalytics(self, request: analytics_pb2.ListDepartmentAnalyticsRequest, context: grpc.ServicerContext) -> analytics_pb2.ListDepartmentAnalyticsResponse:  # noqa: N802
+        scope = scope_of(request.filter, context)
+        return analytics_pb2.ListDepartmentAnalyticsResponse(departments=[
+            analytics_pb2.DepartmentAnalytics(department=d, operators=n, figures=figures_to_proto(f))
+            for d, n, f in self.scorecards.department_analytics(scope)
+        ])
+
+    def ListCustomerCalls(self, request: analytics_pb2.ListCustomerCallsRequest, context: grpc.ServicerContext) -> analytics_pb2.ListCustomerCallsResponse:  # noqa: N802
+        scope = scope_of(request.filter, context)
+        if not request.customer_id:
+            context.abort(grpc.StatusCode.INVALID_ARGUMENT, "customer_id is required")
+        rows = self.scorecards.calls(scope, customer_id=request.customer_id, any_status=True, newest_first=False)
+        return analytics_pb2.ListCustomerCallsResponse(calls=[call_figures_to_proto(r) for r in rows])

@@ -1,0 +1,105 @@
+"""REST API over figures across calls: operator scorecards, departments, a customer's calls.
+
+Every figure is computed by the status service (PostgreSQL aggregates); this module
+validates the query string and shapes the JSON.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, g, jsonify, request
+
+from callsight.db.scorecards_repo import SORTABLE
+from callsight.v1 import analytics_pb2
+from callsight_upload.auth import require_api_key, services
+from callsight_upload.calls import _date_arg, rpc
+from callsight_upload.errors import ApiError
+
+bp = Blueprint("scorecards", __name__)
+
+MEANS = ("mean_qa_score", "mean_operator_talk_share", "mean_silence_s", "mean_longest_silence_s",
+         "mean_interruptions", "mean_customer_sentiment_change")
+CALL_FIGURES = ("qa_score", "operator_talk_share", "silence_s", "interruptions", "customer_sentiment_change")
+
+
+def _filter() -> analytics_pb2.ScorecardFilter:
+    date_from, date_to = _date_arg("date_from"), _date_arg("date_to")
+    if date_from and date_to and date_from > date_to:
+        raise ApiError(400, "invalid_date", "date_from must not be after date_to")
+    return analytics_pb2.ScorecardFilter(org_id=g.org.id, date_from=date_from, date_to=date_to,
+                                         department=request.args.get("department", "").strip())
+
+
+def _sort() -> tuple[str, bool]:
+    sort = request.args.get("sort", "operator_id").strip() or "operator_id"
+    descending = sort.startswith("-")
+    sort = sort.lstrip("-")
+    if sort not in SORTABLE:
+        raise ApiError(400, "invalid_sort", f"sort must be one of {', '.join(SORTABLE)} (got {sort[:40]!r})")
+    order = request.args.get("order", "").strip().lower()
+    if order not in ("", "asc", "desc"):
+        raise ApiError(400, "invalid_sort", f"order must be asc or desc (got {order[:20]!r})")
+    return sort, descending or order == "desc"
+
+
+def figures_json(f: analytics_pb2.Figures) -> dict[str, Any]:
+    body: dict[str, Any] = {"call_count": f.call_count, "analysed_calls": f.analysed_calls}
+    for name in MEANS:
+        body[name] = round(getattr(f, name), 4) if f.HasField(name) else None
+    body["items"] = {i.item_id: {"pass_rate": round(i.pass_rate, 4), "passed": i.passed, "evaluated": i.evaluated}
+                     for i in f.items}
+    return body
+
+
+def call_figures_json(c: analytics_pb2.CallFigures) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "call_id": c.call_id, "status": c.status, "call_date": c.call_date, "operator_id": c.operator_id or None,
+        "customer_id": c.customer_id or None, "department": c.department or None,
+        "duration_s": round(c.duration_s, 3) if c.duration_s else None,
+    }
+    for name in CALL_FIGURES:
+        body[name] = getattr(c, name) if c.HasField(name) else None
+    return body
+
+
+@bp.get("/api/scorecards/operators")
+@require_api_key
+def list_operator_scorecards():  # type: ignore[no-untyped-def]
+    sort, descending = _sort()
+    reply = rpc(services().status.ListOperatorScorecards,
+                analytics_pb2.ListOperatorScorecardsRequest(filter=_filter(), sort=sort, descending=descending))
+    return jsonify({"operators": [{"operator_id": o.operator_id, **figures_json(o.figures)} for o in reply.operators],
+                    "sort": sort, "order": "desc" if descending else "asc"})
+
+
+@bp.get("/api/scorecards/operators/<operator_id>")
+@require_api_key
+def get_operator_scorecard(operator_id: str):  # type: ignore[no-untyped-def]
+    reply = rpc(services().status.GetOperatorScorecard,
+                analytics_pb2.GetOperatorScorecardRequest(filter=_filter(), operator_id=operator_id))
+    return jsonify({
+        "operator_id": reply.operator_id,
+        **figures_json(reply.figures),
+        "trend": [{"iso_week": w.iso_week, **figures_json(w.figures)} for w in reply.trend],
+        "calls": [call_figures_json(c) for c in reply.calls],
+    })
+
+
+@bp.get("/api/analytics/departments")
+@require_api_key
+def list_department_analytics():  # type: ignore[no-untyped-def]
+    reply = rpc(services().status.ListDepartmentAnalytics,
+                analytics_pb2.ListDepartmentAnalyticsRequest(filter=_filter()))
+    return jsonify({"departments": [
+        {"department": d.department or None, "operators": d.operators, **figures_json(d.figures)}
+        for d in reply.departments
+    ]})
+
+
+@bp.get("/api/customers/<customer_id>/calls")
+@require_api_key
+def list_customer_calls(customer_id: str):  # type: ignore[no-untyped-def]
+    reply = rpc(services().status.ListCustomerCalls,
+                analytics_pb2.ListCustomerCallsRequest(filter=_filter(), customer_id=customer_id))
+    return jsonify({"customer_id": customer_id, "calls": [call_figures_json(c) for c in reply.calls]})
