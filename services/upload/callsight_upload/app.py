@@ -11,6 +11,7 @@ from callsight_upload import analysis, calls, ingest, ops, qa_form, scorecards
 from callsight_upload.context import Services
 from callsight_upload.errors import register_error_handlers
 from callsight_upload.metrics import REQUEST_SECONDS
+from callsight_upload.web import register_web
 
 SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
@@ -38,6 +39,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.register_blueprint(analysis.bp)
     app.register_blueprint(qa_form.bp)
     app.register_blueprint(scorecards.bp)
+    register_web(app)
 
     @app.before_request
     def _start_timer() -> None:
