@@ -13,6 +13,7 @@ from flask import Blueprint, Response, g, jsonify, request
 from callsight.convert import STATUS_TO_PROTO, call_to_proto
 from callsight.enqueue import enqueue_call
 from callsight.jobqueue import QueueUnavailable
+from callsight.telemetry import grpc_metadata, inject
 from callsight.v1 import status_service_pb2
 from callsight_upload import exports
 from callsight_upload.auth import require_api_key, services
@@ -34,7 +35,7 @@ STATUS_NAMES = {name.lower(): name for name in STATUS_TO_PROTO}
 
 def rpc(method: Callable[..., T], message: Any, timeout: float = 10.0) -> T:
     try:
-        return method(message, timeout=timeout)
+        return method(message, timeout=timeout, metadata=grpc_metadata())
     except grpc.RpcError as exc:
         code = exc.code()  # type: ignore[attr-defined]
         status, name = GRPC_TO_HTTP.get(code, (502, "status_error"))
@@ -152,7 +153,7 @@ def retry_call(call_id: str):  # type: ignore[no-untyped-def]
             raise ApiError(404, "not_found", f"call {call_id!r} not found")
         raise ApiError(409, "not_failed", f"only a Failed call can be retried (status {existing.status})")
     try:
-        enqueue_call(svc.queue, record)
+        enqueue_call(svc.queue, record, trace_context=inject())
         svc.calls.mark_enqueued(record.uid)
     except QueueUnavailable:
         pass  # the reconciler enqueues it

@@ -11,12 +11,14 @@ import logging
 import uuid
 
 from flask import Blueprint, g, jsonify, request, url_for
+from opentelemetry import trace
 
 from callsight.convert import STATUS_TO_PROTO, call_to_proto
 from callsight.db.calls_repo import DuplicateCallId
 from callsight.enqueue import enqueue_call
 from callsight.jobqueue import QueueUnavailable
 from callsight.storage import MultipartWriter, StorageUnavailable, audio_key
+from callsight.telemetry import inject, tracer
 from callsight_upload import validation
 from callsight_upload.auth import require_api_key, services
 from callsight_upload.errors import ApiError
@@ -163,8 +165,10 @@ def upload():  # type: ignore[no-untyped-def]
 
     UPLOADS.labels("accepted").inc()
     UPLOAD_BYTES.inc(parsed.file_bytes)
+    trace.get_current_span().set_attribute("callsight.call_id", record.call_id)
     try:
-        enqueue_call(svc.queue, record)
+        with tracer("callsight.upload").start_as_current_span("enqueue", kind=trace.SpanKind.PRODUCER):
+            enqueue_call(svc.queue, record, trace_context=inject())
         svc.calls.mark_enqueued(record.uid)
     except QueueUnavailable as exc:
         # The call row is the outbox: the reconciler enqueues it once SQS is back.

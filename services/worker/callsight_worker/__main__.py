@@ -10,20 +10,12 @@ import threading
 
 from sqlalchemy import text
 
-from callsight.aws import s3_client, sqs_client
-from callsight.db.analyses_repo import AnalysisRepository
-from callsight.db.calls_repo import CallRepository
-from callsight.db.engine import make_engine
-from callsight.db.orgs_repo import OrgRepository
-from callsight.jobqueue import JobQueue
 from callsight.logs import setup_logging
 from callsight.ops_http import serve_ops
 from callsight.settings import Settings, SettingsError
-from callsight.status_cache import StatusCache
-from callsight.storage import AudioStore
-from callsight_worker.engines.factory import EngineRegistry
+from callsight.telemetry import setup_tracing
 from callsight_worker.reconciler import Reconciler
-from callsight_worker.worker import Worker
+from callsight_worker.wiring import build_worker
 
 log = logging.getLogger("callsight_worker")
 
@@ -35,20 +27,10 @@ def main() -> int:
         print(f"callsight-worker: {exc}", file=sys.stderr)
         return 2
     setup_logging("worker", settings.log_format)
+    setup_tracing("callsight-worker")
     worker_id = os.environ.get("CALLSIGHT_WORKER_ID") or f"{socket.gethostname()}-{os.getpid()}"
-    engine = make_engine(settings.database_url, pool_size=2)
-    calls = CallRepository(engine)
-    queue = JobQueue(
-        sqs_client(settings.sqs_endpoint_url, settings.aws_region, read_timeout=30),
-        settings.sqs_queue_url, settings.sqs_dlq_url,
-    )
-    cache = StatusCache(settings.redis_url)
-    engines = EngineRegistry(settings)
-    worker = Worker(
-        settings, worker_id, calls, OrgRepository(engine, [settings.api_key_pepper]),
-        AudioStore(s3_client(settings.s3_endpoint_url, settings.aws_region), settings.s3_bucket),
-        queue, cache, engines, AnalysisRepository(engine),
-    )
+    worker, engine = build_worker(settings, worker_id)
+    calls, queue, cache, engines = worker.calls, worker.queue, worker.cache, worker.engines
     worker.install_signal_handlers()
     model_ready = threading.Event()
 

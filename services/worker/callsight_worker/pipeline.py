@@ -11,9 +11,12 @@ from pathlib import Path
 
 import numpy as np
 
+from callsight.telemetry import tracer
 from callsight_worker.decode import DecodedAudio, decode
 from callsight_worker.engines.base import Transcriber
 from callsight_worker.transcript import CUSTOMER, MIXED, OPERATOR, Transcript, merge_channels
+
+_tracer = tracer("callsight.worker")
 
 
 @dataclass
@@ -44,7 +47,8 @@ def transcribe_file(
 ) -> PipelineResult:
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
-    audio = decode(path, audio_format, max_duration_s)
+    with _tracer.start_as_current_span("decode"):
+        audio = decode(path, audio_format, max_duration_s)
     timings["decode"] = time.perf_counter() - t0
     if len(audio.channels) == 2 and _same_signal(audio.channels[0], audio.channels[1]):
         # a mono recording saved as stereo: one voice track, not two speakers
@@ -52,8 +56,11 @@ def transcribe_file(
     speakers = speakers_for(len(audio.channels), operator_channel)
     results = []
     t1 = time.perf_counter()
-    for speaker, samples in zip(speakers, audio.channels, strict=True):
-        results.append((speaker, engine.transcribe(samples, language)))
+    with _tracer.start_as_current_span("transcribe") as span:
+        span.set_attribute("callsight.engine", engine.name)
+        span.set_attribute("callsight.audio_seconds", audio.duration_s)
+        for speaker, samples in zip(speakers, audio.channels, strict=True):
+            results.append((speaker, engine.transcribe(samples, language)))
     timings["transcribe"] = time.perf_counter() - t1
     transcript = merge_channels(results, audio.duration_s)
     return PipelineResult(audio=audio, transcript=transcript, timings=timings)

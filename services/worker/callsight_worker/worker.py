@@ -6,13 +6,16 @@ are all guarded by the call's generation and status rank in PostgreSQL.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import signal
 import tempfile
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
+from opentelemetry.trace import SpanKind
 from prometheus_client import Counter, Gauge, Histogram
 
 from callsight.convert import STATUS_TO_PROTO, call_to_proto
@@ -25,6 +28,7 @@ from callsight.logs import log_context
 from callsight.settings import Settings
 from callsight.status_cache import StatusCache
 from callsight.storage import AudioStore, analysis_key, transcript_key
+from callsight.telemetry import attached, tracer
 from callsight_worker.call_analysis import AnalysedCall, analyse_for_storage
 from callsight_worker.decode import UndecodableAudio
 from callsight_worker.engines.base import TranscriptionError
@@ -39,6 +43,16 @@ JOB_SECONDS = Histogram("callsight_worker_job_seconds", "Wall time per job", buc
 STEP_SECONDS = Histogram("callsight_worker_step_seconds", "Wall time per pipeline step", ["step"])
 AUDIO_SECONDS = Counter("callsight_worker_audio_seconds_total", "Seconds of audio processed")
 BUSY = Gauge("callsight_worker_busy", "1 while a job is in progress")
+_tracer = tracer("callsight.worker")
+
+
+@contextlib.contextmanager
+def step(name: str) -> Iterator[None]:
+    """One step of a job: a child span and a duration metric."""
+    started = time.perf_counter()
+    with _tracer.start_as_current_span(name):
+        yield
+    STEP_SECONDS.labels(name).observe(time.perf_counter() - started)
 
 
 class Worker:
@@ -85,6 +99,14 @@ class Worker:
     # ---- one job -------------------------------------------------------------------
 
     def handle(self, received: ReceivedJob) -> None:
+        """One job, traced as a continuation of the upload that sent it."""
+        with attached(received.trace_context), _tracer.start_as_current_span("job", kind=SpanKind.CONSUMER) as span:
+            span.set_attribute("callsight.call_uid", received.job.call_uid)
+            span.set_attribute("messaging.message.id", received.message_id)
+            span.set_attribute("callsight.receive_count", received.receive_count)
+            self._handle(received)
+
+    def _handle(self, received: ReceivedJob) -> None:
         job = received.job
         token = log_context.set({"call_uid": job.call_uid, "org": job.org_id})
         try:
@@ -136,28 +158,26 @@ class Worker:
 
     def _transcribe(self, call: CallRecord, path: Path) -> None:
         t0 = time.perf_counter()
-        self.audio.download_to(call.audio_key, path)
-        STEP_SECONDS.labels("download").observe(time.perf_counter() - t0)
+        with step("download"):
+            self.audio.download_to(call.audio_key, path)
         org = self.orgs.get(call.org_id)
         operator_channel = call.operator_channel or (org.operator_channel if org else "left")
         engine = self.engines.get(org.engine if org and org.engine else None)
         result = transcribe_file(path, call.audio_format, call.language, engine, operator_channel)
-        for step, seconds in result.timings.items():
-            STEP_SECONDS.labels(step).observe(seconds)
+        for name, seconds in result.timings.items():
+            STEP_SECONDS.labels(name).observe(seconds)
         AUDIO_SECONDS.inc(result.audio.duration_s)
         self.calls.set_media_info(call.uid, result.audio.duration_s, result.audio.source_channels,
                                   result.audio.source_sample_rate)
-        t1 = time.perf_counter()
-        analysed = self._analyse(result.transcript, org, analyse=bool(org and org.auto_generate_analytics))
-        STEP_SECONDS.labels("analyse").observe(time.perf_counter() - t1)
-        t1 = time.perf_counter()
+        with step("analyse"):
+            analysed = self._analyse(result.transcript, org, analyse=bool(org and org.auto_generate_analytics))
         transcript = analysed.transcript.to_dict()
         key = transcript_key(call.org_id, call.uid)
-        self.audio.put_json(key, {"call_id": call.call_id, **transcript})
-        # the analysis is stored before Done, so every Done call of the organisation carries it
-        self._store_analysis(call, analysed)
-        finished = self.calls.complete(call.uid, call.generation, transcript, key)
-        STEP_SECONDS.labels("store").observe(time.perf_counter() - t1)
+        with step("store"):
+            self.audio.put_json(key, {"call_id": call.call_id, **transcript})
+            # the analysis is stored before Done, so every Done call of the organisation carries it
+            self._store_analysis(call, analysed)
+            finished = self.calls.complete(call.uid, call.generation, transcript, key)
         if finished is not None:
             self._publish(finished, "Processing")
             log.info("call done: %.1f s of audio in %.1f s", result.audio.duration_s, time.perf_counter() - t0)
