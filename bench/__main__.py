@@ -55,7 +55,7 @@ def main() -> int:
     figures: list[Figure] = []
     run_dir = Path(tempfile.mkdtemp(prefix="callsight-bench-", dir="/tmp"))
     run_dir.chmod(0o755)
-    stack = Stack(run_dir, workers=2, random_ports=True, env_overrides={"CALLSIGHT_WHISPER_THREADS": "1"})
+    stack = Stack(run_dir, workers=2, random_ports=True, env_overrides={"CALLSIGHT_WHISPER_THREADS": "1", "CALLSIGHT_RATE_LIMIT_PER_MINUTE": "0"})
     needs_stack = only - {"steps", "accuracy"}
     try:
         if needs_stack:

@@ -61,6 +61,8 @@ def stack() -> Iterator[Stack]:
     s = Stack(run_dir, workers=2, random_ports=True, env_overrides={
         "CALLSIGHT_VISIBILITY_TIMEOUT_S": "30",
         "CALLSIGHT_WHISPER_THREADS": "1",
+        # tests poll hard with one key; the limit itself is tested with its own app
+        "CALLSIGHT_RATE_LIMIT_PER_MINUTE": "100000",
     })
     try:
         s.start()

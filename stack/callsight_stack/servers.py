@@ -38,6 +38,8 @@ class ProcessSpec:
     healthy: Callable[[], bool] = lambda: True
     start_timeout_s: float = 60.0
     stop_timeout_s: float = 20.0
+    # run once the process is healthy again after a restart (e.g. recreate what it lost)
+    after_restart: Callable[[], None] | None = None
 
 
 def free_port() -> int:

@@ -66,6 +66,7 @@ class Stack:
         self._lock = threading.RLock()
         self._stopping = threading.Event()
         self._supervisor: threading.Thread | None = None
+        self._held: set[str] = set()
 
     # ---- configuration that persists across restarts -----------------------------
 
@@ -157,7 +158,9 @@ class Stack:
         weed_ports = {n: ports[f"s3_{n}"] for n in servers.SEAWEED_PORT_NAMES}
         self._start(servers.seaweedfs_spec(data / "seaweedfs", weed_ports, config,
                                            sec["s3_access_key"], sec["s3_secret_key"]))
-        self._start(servers.sqs_spec(ports["sqs"]))
+        sqs = servers.sqs_spec(ports["sqs"])
+        sqs.after_restart = lambda: self._recreate_queues()
+        self._start(sqs)
 
         env = {
             "CALLSIGHT_DATABASE_URL": f"postgresql://callsight:{sec['pg_password']}@127.0.0.1:{ports['postgres']}/callsight",
@@ -235,6 +238,13 @@ class Stack:
         queue_url, dlq_url = ensure_queues(env, QUEUE_NAME, DLQ_NAME)
         return {"CALLSIGHT_SQS_QUEUE_URL": queue_url, "CALLSIGHT_SQS_DLQ_URL": dlq_url}
 
+    def _recreate_queues(self) -> None:
+        """moto keeps queues in memory: a restarted SQS has none until they are made again.
+        The reconciler re-sends the jobs it lost (it sees the queue's new CreatedTimestamp)."""
+        from callsight.provision import ensure_queues
+
+        ensure_queues(self.env, QUEUE_NAME, DLQ_NAME)
+
     def _demo_credentials(self, env: dict[str, str]) -> dict[str, str]:
         """A demo organisation and API key; the key is kept in .run (local use only)."""
         saved = {k: str(v) for k, v in _load_json(self.run_dir / "demo.json").items()}
@@ -269,7 +279,7 @@ class Stack:
         now = time.monotonic()
         with self._lock:
             for name, r in list(self.running.items()):
-                if self._stopping.is_set() or r.proc.poll() is None:
+                if self._stopping.is_set() or name in self._held or r.proc.poll() is None:
                     continue
                 if r.next_restart_at == 0.0:
                     # a process that ran a good while before dying starts over at 1 s
@@ -285,6 +295,32 @@ class Stack:
                     r.started_at = now
                     r.next_restart_at = 0.0
                     log.warning("%s restarted (pid %d, restart #%d)", name, r.proc.pid, r.restarts)
+                    if r.spec.after_restart is not None:
+                        threading.Thread(target=self._after_restart, args=(r,), daemon=True).start()
+
+    def _after_restart(self, r: Running) -> None:
+        try:
+            servers.wait_healthy(r.spec, r.proc, self.logs / f"{r.spec.name}.log")
+            assert r.spec.after_restart is not None
+            r.spec.after_restart()
+            log.info("%s: state restored after restart", r.spec.name)
+        except Exception:
+            log.exception("%s: restoring state after restart failed", r.spec.name)
+
+    def hold(self, name: str) -> None:
+        """Stop a process and keep it down (fault tests: 'S3 is unreachable')."""
+        self._held.add(name)
+        self.stop_process(name)
+
+    def release(self, name: str) -> None:
+        """Start a held process again and wait until it is healthy."""
+        with self._lock:
+            r = self.running[name]
+            r.proc = self._spawn(r.spec)
+        servers.wait_healthy(r.spec, r.proc, self.logs / f"{name}.log")
+        if r.spec.after_restart is not None:
+            r.spec.after_restart()
+        self._held.discard(name)
 
     def start_supervisor(self) -> None:
         def loop() -> None:

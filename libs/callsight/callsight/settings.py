@@ -73,6 +73,7 @@ class Settings:
     model_dir: str | None
     whisper_threads: int
     requeue_after_s: int
+    rate_limit_per_minute: int
     log_format: str
     port: int
     ops_port: int
@@ -108,6 +109,7 @@ class Settings:
             model_dir=e.get("CALLSIGHT_MODEL_DIR") or None,
             whisper_threads=_int(e, "CALLSIGHT_WHISPER_THREADS", max(1, (os.cpu_count() or 2) // 2)),
             requeue_after_s=_int(e, "CALLSIGHT_REQUEUE_AFTER_S", 900),
+            rate_limit_per_minute=_int(e, "CALLSIGHT_RATE_LIMIT_PER_MINUTE", 600),
             log_format=_get(e, "CALLSIGHT_LOG_FORMAT", "json"),
             port=_int(e, "PORT", 8080),
             ops_port=_int(e, "OPS_PORT", 9090),

@@ -66,6 +66,7 @@ def require_api_key(view: F) -> F:
         org: OrgRecord | None = services().orgs.get(key.org_id)
         if org is None:
             raise ApiError(401, "invalid_api_key", "the API key's organisation no longer exists", UNAUTHORIZED_HEADERS)
+        services().rate_limiter.check(key.id)
         g.org = org
         g.api_key = key
         return view(*args, **kwargs)

@@ -18,6 +18,7 @@ from callsight.settings import Settings
 from callsight.status_cache import StatusCache
 from callsight.storage import AudioStore
 from callsight.v1 import status_service_pb2_grpc
+from callsight_upload.ratelimit import RateLimiter
 
 
 @dataclass
@@ -58,6 +59,10 @@ class Services:
     @cached_property
     def cache(self) -> StatusCache:
         return StatusCache(self.settings.redis_url)
+
+    @cached_property
+    def rate_limiter(self) -> RateLimiter:
+        return RateLimiter(self.cache.client, self.settings.rate_limit_per_minute)
 
     @cached_property
     def status_channel(self) -> grpc.Channel:
