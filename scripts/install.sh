@@ -13,6 +13,8 @@ ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 || apt_missing+=(postgresq
 have_pkg pocketsphinx-testdata || apt_missing+=(pocketsphinx-testdata)
 command -v npm >/dev/null || apt_missing+=(npm)  # web assets (Chart.js) come from npm packs
 if [ "${CALLSIGHT_BROWSER_TESTS:-1}" = "1" ] && ! command -v chromium >/dev/null; then apt_missing+=(chromium); fi
+# Japanese glyphs in the browser tests' screenshots
+if [ "${CALLSIGHT_BROWSER_TESTS:-1}" = "1" ] && ! have_pkg fonts-ipafont-gothic; then apt_missing+=(fonts-ipafont-gothic); fi
 if [ ${#apt_missing[@]} -gt 0 ]; then
   if [ "$(id -u)" = "0" ]; then
     echo "install: apt-get install ${apt_missing[*]}"

@@ -141,8 +141,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "save": ("Save", "保存"),
     "saved": ("Saved.", "保存しました。"),
     "qa_form": ("QA evaluation form (JSON)", "QA 評価フォーム（JSON）"),
-    "qa_form_hint": ("Leave empty to use the default form for each call's language.",
-                     "空欄の場合は通話の言語ごとの既定フォームを使用します。"),
+    "qa_form_hint": ("Until you save your own form, the built-in one for the organisation's language is used "
+                     "(shown). Empty the box and save to go back to the built-in form.",
+                     "独自のフォームを保存するまでは、組織の言語の標準フォーム（表示中）が使われます。"
+                     "空欄にして保存すると標準フォームに戻ります。"),
     "users": ("Users", "ユーザー"),
     "role": ("Role", "権限"),
     "admin": ("Administrator", "管理者"),

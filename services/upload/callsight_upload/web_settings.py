@@ -26,12 +26,23 @@ def _render(status: int = 200, **extra: Any):  # type: ignore[no-untyped-def]
     qa_text = extra.pop("qa_text", None)
     if qa_text is None:
         form = getattr(org, "qa_form", None)
+        if form is None and org is not None:
+            form = _default_form(org.default_language)
         qa_text = json.dumps(form, ensure_ascii=False, indent=2) if form else ""
     page = render_template(
         "settings.html", org=org, qa_text=qa_text, users=svc.users.list(_org_id()),
         keys=svc.orgs.list_api_keys(_org_id()), roles=ROLES, saved=request.args.get("saved"), **extra,
     )
     return page, status
+
+
+def _default_form(language: str) -> dict[str, Any] | None:
+    """The built-in form for the organisation's language, as a starting point to edit."""
+    try:
+        from callsight.qa_form import default_form
+    except ImportError:
+        return None
+    return default_form(language).to_dict()  # type: ignore[no-any-return]
 
 
 def _back(section: str):  # type: ignore[no-untyped-def]

@@ -135,7 +135,7 @@ class UserRepository:
     def password_matches(self, user_id: str, password: str) -> bool:
         with self.engine.connect() as conn:
             stored = conn.execute(select(users.c.password_hash).where(users.c.id == user_id)).scalar()
-        return bool(stored) and verify_password(stored, password)
+        return isinstance(stored, str) and verify_password(stored, password)
 
     def set_locale(self, user_id: str, locale: str) -> None:
         if locale not in LOCALES:

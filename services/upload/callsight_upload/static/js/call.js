@@ -72,6 +72,8 @@
 
   var data = JSON.parse(document.getElementById("chart-data").textContent);
   if (!data.analysis || !window.Chart) return;
+  // drawn at once: no motion to wait for (or to distract), and screenshots show the data
+  window.Chart.defaults.animation = false;
   var colours = { operator: "#2563eb", customer: "#d97706", mixed: "#6b7280" };
   var talk = data.analysis.talk;
   var names = Object.keys(talk);

@@ -3,6 +3,8 @@
   "use strict";
   var data = JSON.parse(document.getElementById("trend-data").textContent);
   if (!window.Chart) return;
+  // drawn at once: no motion to wait for (or to distract), and screenshots show the data
+  window.Chart.defaults.animation = false;
   var weeks = data.trend.map(function (w) { return w.week; });
   function series(name, scale) {
     return data.trend.map(function (w) { return w[name] === null ? null : w[name] * (scale || 1); });
