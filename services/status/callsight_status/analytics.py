@@ -41,7 +41,7 @@ def scope_of(f: analytics_pb2.ScorecardFilter, context: grpc.ServicerContext) ->
 def figures_to_proto(f: Figures) -> analytics_pb2.Figures:
     means = {k: v for k, v in vars(f).items() if k.startswith("mean_") and v is not None}
     return analytics_pb2.Figures(
-        call_count=f.call_count, analysed_calls=f.analysed_calls, **means,
+        calls=f.calls, analysed_calls=f.analysed_calls, **means,
         items=[analytics_pb2.ItemPassRate(**item) for item in f.items],
     )
 
@@ -102,7 +102,7 @@ class AnalyticsRpcs:
         if not request.operator_id:
             context.abort(grpc.StatusCode.INVALID_ARGUMENT, "operator_id is required")
         total, weeks = self.scorecards.operator_scorecard(scope, request.operator_id)
-        if total.call_count == 0:
+        if total.calls == 0:
             context.abort(grpc.StatusCode.NOT_FOUND, f"operator {request.operator_id!r} has no Done calls in this range")
         return analytics_pb2.GetOperatorScorecardResponse(
             operator_id=request.operator_id, figures=figures_to_proto(total),

@@ -20,6 +20,8 @@ bp = Blueprint("scorecards", __name__)
 
 MEANS = ("mean_qa_score", "mean_operator_talk_share", "mean_silence_s", "mean_longest_silence_s",
          "mean_interruptions", "mean_customer_sentiment_change")
+# JSON name -> the status service's name ("calls" is the count; in JSON a list of calls uses that key)
+PUBLIC_SORT = {("call_count" if name == "calls" else name): name for name in SORTABLE}
 CALL_FIGURES = ("qa_score", "operator_talk_share", "silence_s", "interruptions", "customer_sentiment_change")
 
 
@@ -35,16 +37,16 @@ def _sort() -> tuple[str, bool]:
     sort = request.args.get("sort", "operator_id").strip() or "operator_id"
     descending = sort.startswith("-")
     sort = sort.lstrip("-")
-    if sort not in SORTABLE:
-        raise ApiError(400, "invalid_sort", f"sort must be one of {', '.join(SORTABLE)} (got {sort[:40]!r})")
+    if sort not in PUBLIC_SORT:
+        raise ApiError(400, "invalid_sort", f"sort must be one of {', '.join(PUBLIC_SORT)} (got {sort[:40]!r})")
     order = request.args.get("order", "").strip().lower()
     if order not in ("", "asc", "desc"):
         raise ApiError(400, "invalid_sort", f"order must be asc or desc (got {order[:20]!r})")
-    return sort, descending or order == "desc"
+    return PUBLIC_SORT[sort], descending or order == "desc"
 
 
 def figures_json(f: analytics_pb2.Figures) -> dict[str, Any]:
-    body: dict[str, Any] = {"call_count": f.call_count, "analysed_calls": f.analysed_calls}
+    body: dict[str, Any] = {"call_count": f.calls, "analysed_calls": f.analysed_calls}
     for name in MEANS:
         body[name] = round(getattr(f, name), 4) if f.HasField(name) else None
     body["items"] = {i.item_id: {"pass_rate": round(i.pass_rate, 4), "passed": i.passed, "evaluated": i.evaluated}
@@ -70,7 +72,7 @@ def list_operator_scorecards():  # type: ignore[no-untyped-def]
     reply = rpc(services().status.ListOperatorScorecards,
                 analytics_pb2.ListOperatorScorecardsRequest(filter=_filter(), sort=sort, descending=descending))
     return jsonify({"operators": [{"operator_id": o.operator_id, **figures_json(o.figures)} for o in reply.operators],
-                    "sort": sort, "order": "desc" if descending else "asc"})
+                    "sort": {v: k for k, v in PUBLIC_SORT.items()}[sort], "order": "desc" if descending else "asc"})
 
 
 @bp.get("/api/scorecards/operators/<operator_id>")

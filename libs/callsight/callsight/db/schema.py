@@ -102,7 +102,7 @@ calls = Table(
     Index("ix_calls_org_call_date", "org_id", "call_date"),
     Index("ix_calls_pending", "status", "enqueued_at", postgresql_where="status_rank < 2"),
     # scorecard and department aggregates over Done calls in a date range (migration 0003)
-    Index("ix_calls_done_org_date", "org_id", "call_date", postgresql_include=["operator_id", "department"],
+    Index("ix_calls_done_org_date", "org_id", "call_date", postgresql_include=["operator_id", "department", "uid"],
           postgresql_where="status = 'Done'"),
 )
 
@@ -180,4 +180,8 @@ analyses = Table(
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Index("ix_analyses_org", "org_id"),
+    # covering: the scorecard aggregates read their figures from the index (migration 0004)
+    Index("ix_analyses_figures", "call_uid", postgresql_include=[
+        "error", "qa_score", "operator_talk_share", "silence_total_s", "longest_silence_s", "interruptions",
+        "customer_sentiment_change", "qa_items"]),
 )

@@ -18,7 +18,7 @@ from callsight.db.records import CallRecord
 
 # A figure's public name -> its SQL aggregate (analyses a, calls c)
 FIGURES = {
-    "call_count": "count(*)",
+    "calls": "count(*)",
     "analysed_calls": "count(a.call_uid) FILTER (WHERE a.error IS NULL)",
     "mean_qa_score": "avg(a.qa_score)",
     "mean_operator_talk_share": "avg(a.operator_talk_share)",
@@ -28,6 +28,9 @@ FIGURES = {
     "mean_customer_sentiment_change": "avg(a.customer_sentiment_change)",
 }
 SORTABLE = ("operator_id", *FIGURES)
+SCOPED_COLUMNS = ", ".join(f"a.{c}" for c in (
+    "call_uid", "error", "qa_score", "qa_items", "operator_talk_share", "silence_total_s", "longest_silence_s",
+    "interruptions", "customer_sentiment_change"))
 MAX_CALLS = 500
 
 
@@ -41,7 +44,7 @@ class ScopeFilter:
 
 @dataclass
 class Figures:
-    call_count: int = 0
+    calls: int = 0
     analysed_calls: int = 0
     mean_qa_score: float | None = None
     mean_operator_talk_share: float | None = None
@@ -78,24 +81,41 @@ class ScorecardRepository:
         self.engine = engine
 
     def _grouped(self, key: str, scope: ScopeFilter, extra_where: str = "", extra: dict[str, Any] | None = None,
-                 order: str = "1") -> dict[Any, Figures]:
-        """Figures per value of the SQL expression `key`, item pass rates included."""
+                 order: str = "k") -> dict[Any, Figures]:
+        """Figures per value of the SQL expression `key`, item pass rates included, in one statement.
+
+        The scoped calls are read once (index-only on `ix_calls_done_org_date`, then each
+        analysis from the covering `ix_analyses_figures`) into a materialised CTE that both
+        aggregates read. Item rates first count identical `qa_items` objects per group
+        (a form has few items, so there are few distinct outcomes) and only then expand them.
+        """
         params: dict[str, Any] = dict(extra or {})
         where = _where(scope, params) + extra_where
         select_figures = ", ".join(f"{sql} AS {name}" for name, sql in FIGURES.items())
-        figures_sql = (f"SELECT {key} AS k, {select_figures} FROM calls c "
-                       f"LEFT JOIN analyses a ON a.call_uid = c.uid WHERE {where} GROUP BY 1 ORDER BY {order}")
-        items_sql = (f"SELECT {key} AS k, i.key AS item_id, "
-                     "count(*) FILTER (WHERE jsonb_typeof(i.value) = 'boolean') AS evaluated, "
-                     "count(*) FILTER (WHERE i.value = 'true'::jsonb) AS passed "
-                     f"FROM calls c JOIN analyses a ON a.call_uid = c.uid CROSS JOIN LATERAL jsonb_each(a.qa_items) i "
-                     f"WHERE {where} AND jsonb_typeof(a.qa_items) = 'object' GROUP BY 1, 2 ORDER BY 1, 2")
+        sql = f"""
+            WITH scoped AS MATERIALIZED (
+                SELECT {key} AS k, {SCOPED_COLUMNS} FROM calls c
+                LEFT JOIN analyses a ON a.call_uid = c.uid WHERE {where}),
+            figures AS (SELECT k, {select_figures} FROM scoped a GROUP BY k),
+            outcomes AS (SELECT k, qa_items, count(*) AS n FROM scoped
+                         WHERE jsonb_typeof(qa_items) = 'object' GROUP BY k, qa_items),
+            item_rates AS (
+                SELECT k, i.key AS item_id,
+                       sum(n) FILTER (WHERE jsonb_typeof(i.value) = 'boolean') AS evaluated,
+                       sum(n) FILTER (WHERE i.value = 'true'::jsonb) AS passed
+                FROM outcomes CROSS JOIN LATERAL jsonb_each(qa_items) i GROUP BY k, i.key),
+            items AS (SELECT k, jsonb_object_agg(item_id, jsonb_build_array(evaluated, coalesce(passed, 0))) AS items
+                      FROM item_rates WHERE evaluated > 0 GROUP BY k)
+            SELECT figures.*, items.items FROM figures LEFT JOIN items USING (k) ORDER BY {order}"""
+        groups: dict[Any, Figures] = {}
         with self.engine.connect() as conn:
-            groups = {row.k: _figures(row) for row in conn.execute(text(figures_sql), params)}
-            for row in conn.execute(text(items_sql), params):
-                if row.k in groups and row.evaluated:
-                    groups[row.k].items.append({"item_id": row.item_id, "evaluated": row.evaluated,
-                                                "passed": row.passed, "pass_rate": row.passed / row.evaluated})
+            for row in conn.execute(text(sql), params):
+                figures = groups[row.k] = _figures(row)
+                figures.items = [
+                    {"item_id": item_id, "evaluated": int(evaluated), "passed": int(passed),
+                     "pass_rate": int(passed) / int(evaluated)}
+                    for item_id, (evaluated, passed) in sorted((row.items or {}).items())
+                ]
         return groups
 
     def operator_scorecards(self, scope: ScopeFilter, sort: str = "operator_id",

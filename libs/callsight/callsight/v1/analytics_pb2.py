@@ -24,7 +24,7 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1c\x63\x61llsight/v1/analytics.proto\x12\x0c\x63\x61llsight.v1\"5\n\x12GetAnalysisRequest\x12\x0e\n\x06org_id\x18\x01 \x01(\t\x12\x0f\n\x07\x63\x61ll_id\x18\x02 \x01(\t\"\x87\x01\n\x08\x41nalysis\x12\x0f\n\x07\x63\x61ll_id\x18\x01 \x01(\t\x12\x18\n\x10\x61nalysis_version\x18\x02 \x01(\t\x12\x18\n\x10\x66orm_fingerprint\x18\x03 \x01(\t\x12\x13\n\x0bresult_json\x18\x04 \x01(\t\x12\r\n\x05\x65rror\x18\x05 \x01(\t\x12\x12\n\nupdated_at\x18\x06 \x01(\t\"U\n\x0cItemPassRate\x12\x0f\n\x07item_id\x18\x01 \x01(\t\x12\x11\n\tevaluated\x18\x02 \x01(\x03\x12\x0e\n\x06passed\x18\x03 \x01(\x03\x12\x11\n\tpass_rate\x18\x04 \x01(\x01\"\xca\x03\n\x07\x46igures\x12\x12\n\ncall_count\x18\x01 \x01(\x03\x12\x16\n\x0e\x61nalysed_calls\x18\x02 \x01(\x03\x12\x1a\n\rmean_qa_score\x18\x03 \x01(\x01H\x00\x88\x01\x01\x12%\n\x18mean_operator_talk_share\x18\x04 \x01(\x01H\x01\x88\x01\x01\x12\x1b\n\x0emean_silence_s\x18\x05 \x01(\x01H\x02\x88\x01\x01\x12#\n\x16mean_longest_silence_s\x18\x06 \x01(\x01H\x03\x88\x01\x01\x12\x1f\n\x12mean_interruptions\x18\x07 \x01(\x01H\x04\x88\x01\x01\x12+\n\x1emean_customer_sentiment_change\x18\x08 \x01(\x01H\x05\x88\x01\x01\x12)\n\x05items\x18\t \x03(\x0b\x32\x1a.callsight.v1.ItemPassRateB\x10\n\x0e_mean_qa_scoreB\x1b\n\x19_mean_operator_talk_shareB\x11\n\x0f_mean_silence_sB\x19\n\x17_mean_longest_silence_sB\x15\n\x13_mean_interruptionsB!\n\x1f_mean_customer_sentiment_change\"Y\n\x0fScorecardFilter\x12\x0e\n\x06org_id\x18\x01 \x01(\t\x12\x11\n\tdate_from\x18\x02 \x01(\t\x12\x0f\n\x07\x64\x61te_to\x18\x03 \x01(\t\x12\x12\n\ndepartment\x18\x04 \x01(\t\"p\n\x1dListOperatorScorecardsRequest\x12-\n\x06\x66ilter\x18\x01 \x01(\x0b\x32\x1d.callsight.v1.ScorecardFilter\x12\x0c\n\x04sort\x18\x02 \x01(\t\x12\x12\n\ndescending\x18\x03 \x01(\x08\"P\n\x11OperatorScorecard\x12\x13\n\x0boperator_id\x18\x01 \x01(\t\x12&\n\x07\x66igures\x18\x02 \x01(\x0b\x32\x15.callsight.v1.Figures\"T\n\x1eListOperatorScorecardsResponse\x12\x32\n\toperators\x18\x01 \x03(\x0b\x32\x1f.callsight.v1.OperatorScorecard\"a\n\x1bGetOperatorScorecardRequest\x12-\n\x06\x66ilter\x18\x01 \x01(\x0b\x32\x1d.callsight.v1.ScorecardFilter\x12\x13\n\x0boperator_id\x18\x02 \x01(\t\"G\n\x0bWeekFigures\x12\x10\n\x08iso_week\x18\x01 \x01(\t\x12&\n\x07\x66igures\x18\x02 \x01(\x0b\x32\x15.callsight.v1.Figures\"\x8b\x03\n\x0b\x43\x61llFigures\x12\x0f\n\x07\x63\x61ll_id\x18\x01 \x01(\t\x12\x0e\n\x06status\x18\x02 \x01(\t\x12\x11\n\tcall_date\x18\x03 \x01(\t\x12\x13\n\x0boperator_id\x18\x04 \x01(\t\x12\x13\n\x0b\x63ustomer_id\x18\x05 \x01(\t\x12\x12\n\ndepartment\x18\x06 \x01(\t\x12\x12\n\nduration_s\x18\x07 \x01(\x01\x12\x15\n\x08qa_score\x18\x08 \x01(\x01H\x00\x88\x01\x01\x12 \n\x13operator_talk_share\x18\t \x01(\x01H\x01\x88\x01\x01\x12\x16\n\tsilence_s\x18\n \x01(\x01H\x02\x88\x01\x01\x12\x1a\n\rinterruptions\x18\x0b \x01(\x05H\x03\x88\x01\x01\x12&\n\x19\x63ustomer_sentiment_change\x18\x0c \x01(\x01H\x04\x88\x01\x01\x42\x0b\n\t_qa_scoreB\x16\n\x14_operator_talk_shareB\x0c\n\n_silence_sB\x10\n\x0e_interruptionsB\x1c\n\x1a_customer_sentiment_change\"\xaf\x01\n\x1cGetOperatorScorecardResponse\x12\x13\n\x0boperator_id\x18\x01 \x01(\t\x12&\n\x07\x66igures\x18\x02 \x01(\x0b\x32\x15.callsight.v1.Figures\x12(\n\x05trend\x18\x03 \x03(\x0b\x32\x19.callsight.v1.WeekFigures\x12(\n\x05\x63\x61lls\x18\x04 \x03(\x0b\x32\x19.callsight.v1.CallFigures\"O\n\x1eListDepartmentAnalyticsRequest\x12-\n\x06\x66ilter\x18\x01 \x01(\x0b\x32\x1d.callsight.v1.ScorecardFilter\"d\n\x13\x44\x65partmentAnalytics\x12\x12\n\ndepartment\x18\x01 \x01(\t\x12\x11\n\toperators\x18\x02 \x01(\x03\x12&\n\x07\x66igures\x18\x03 \x01(\x0b\x32\x15.callsight.v1.Figures\"Y\n\x1fListDepartmentAnalyticsResponse\x12\x36\n\x0b\x64\x65partments\x18\x01 \x03(\x0b\x32!.callsight.v1.DepartmentAnalytics\"^\n\x18ListCustomerCallsRequest\x12-\n\x06\x66ilter\x18\x01 \x01(\x0b\x32\x1d.callsight.v1.ScorecardFilter\x12\x13\n\x0b\x63ustomer_id\x18\x02 \x01(\t\"E\n\x19ListCustomerCallsResponse\x12(\n\x05\x63\x61lls\x18\x01 \x03(\x0b\x32\x19.callsight.v1.CallFiguresb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1c\x63\x61llsight/v1/analytics.proto\x12\x0c\x63\x61llsight.v1\"5\n\x12GetAnalysisRequest\x12\x0e\n\x06org_id\x18\x01 \x01(\t\x12\x0f\n\x07\x63\x61ll_id\x18\x02 \x01(\t\"\x87\x01\n\x08\x41nalysis\x12\x0f\n\x07\x63\x61ll_id\x18\x01 \x01(\t\x12\x18\n\x10\x61nalysis_version\x18\x02 \x01(\t\x12\x18\n\x10\x66orm_fingerprint\x18\x03 \x01(\t\x12\x13\n\x0bresult_json\x18\x04 \x01(\t\x12\r\n\x05\x65rror\x18\x05 \x01(\t\x12\x12\n\nupdated_at\x18\x06 \x01(\t\"U\n\x0cItemPassRate\x12\x0f\n\x07item_id\x18\x01 \x01(\t\x12\x11\n\tevaluated\x18\x02 \x01(\x03\x12\x0e\n\x06passed\x18\x03 \x01(\x03\x12\x11\n\tpass_rate\x18\x04 \x01(\x01\"\xc5\x03\n\x07\x46igures\x12\r\n\x05\x63\x61lls\x18\x01 \x01(\x03\x12\x16\n\x0e\x61nalysed_calls\x18\x02 \x01(\x03\x12\x1a\n\rmean_qa_score\x18\x03 \x01(\x01H\x00\x88\x01\x01\x12%\n\x18mean_operator_talk_share\x18\x04 \x01(\x01H\x01\x88\x01\x01\x12\x1b\n\x0emean_silence_s\x18\x05 \x01(\x01H\x02\x88\x01\x01\x12#\n\x16mean_longest_silence_s\x18\x06 \x01(\x01H\x03\x88\x01\x01\x12\x1f\n\x12mean_interruptions\x18\x07 \x01(\x01H\x04\x88\x01\x01\x12+\n\x1emean_customer_sentiment_change\x18\x08 \x01(\x01H\x05\x88\x01\x01\x12)\n\x05items\x18\t \x03(\x0b\x32\x1a.callsight.v1.ItemPassRateB\x10\n\x0e_mean_qa_scoreB\x1b\n\x19_mean_operator_talk_shareB\x11\n\x0f_mean_silence_sB\x19\n\x17_mean_longest_silence_sB\x15\n\x13_mean_interruptionsB!\n\x1f_mean_customer_sentiment_change\"Y\n\x0fScorecardFilter\x12\x0e\n\x06org_id\x18\x01 \x01(\t\x12\x11\n\tdate_from\x18\x02 \x01(\t\x12\x0f\n\x07\x64\x61te_to\x18\x03 \x01(\t\x12\x12\n\ndepartment\x18\x04 \x01(\t\"p\n\x1dListOperatorScorecardsRequest\x12-\n\x06\x66ilter\x18\x01 \x01(\x0b\x32\x1d.callsight.v1.ScorecardFilter\x12\x0c\n\x04sort\x18\x02 \x01(\t\x12\x12\n\ndescending\x18\x03 \x01(\x08\"P\n\x11OperatorScorecard\x12\x13\n\x0boperator_id\x18\x01 \x01(\t\x12&\n\x07\x66igures\x18\x02 \x01(\x0b\x32\x15.callsight.v1.Figures\"T\n\x1eListOperatorScorecardsResponse\x12\x32\n\toperators\x18\x01 \x03(\x0b\x32\x1f.callsight.v1.OperatorScorecard\"a\n\x1bGetOperatorScorecardRequest\x12-\n\x06\x66ilter\x18\x01 \x01(\x0b\x32\x1d.callsight.v1.ScorecardFilter\x12\x13\n\x0boperator_id\x18\x02 \x01(\t\"G\n\x0bWeekFigures\x12\x10\n\x08iso_week\x18\x01 \x01(\t\x12&\n\x07\x66igures\x18\x02 \x01(\x0b\x32\x15.callsight.v1.Figures\"\x8b\x03\n\x0b\x43\x61llFigures\x12\x0f\n\x07\x63\x61ll_id\x18\x01 \x01(\t\x12\x0e\n\x06status\x18\x02 \x01(\t\x12\x11\n\tcall_date\x18\x03 \x01(\t\x12\x13\n\x0boperator_id\x18\x04 \x01(\t\x12\x13\n\x0b\x63ustomer_id\x18\x05 \x01(\t\x12\x12\n\ndepartment\x18\x06 \x01(\t\x12\x12\n\nduration_s\x18\x07 \x01(\x01\x12\x15\n\x08qa_score\x18\x08 \x01(\x01H\x00\x88\x01\x01\x12 \n\x13operator_talk_share\x18\t \x01(\x01H\x01\x88\x01\x01\x12\x16\n\tsilence_s\x18\n \x01(\x01H\x02\x88\x01\x01\x12\x1a\n\rinterruptions\x18\x0b \x01(\x05H\x03\x88\x01\x01\x12&\n\x19\x63ustomer_sentiment_change\x18\x0c \x01(\x01H\x04\x88\x01\x01\x42\x0b\n\t_qa_scoreB\x16\n\x14_operator_talk_shareB\x0c\n\n_silence_sB\x10\n\x0e_interruptionsB\x1c\n\x1a_customer_sentiment_change\"\xaf\x01\n\x1cGetOperatorScorecardResponse\x12\x13\n\x0boperator_id\x18\x01 \x01(\t\x12&\n\x07\x66igures\x18\x02 \x01(\x0b\x32\x15.callsight.v1.Figures\x12(\n\x05trend\x18\x03 \x03(\x0b\x32\x19.callsight.v1.WeekFigures\x12(\n\x05\x63\x61lls\x18\x04 \x03(\x0b\x32\x19.callsight.v1.CallFigures\"O\n\x1eListDepartmentAnalyticsRequest\x12-\n\x06\x66ilter\x18\x01 \x01(\x0b\x32\x1d.callsight.v1.ScorecardFilter\"d\n\x13\x44\x65partmentAnalytics\x12\x12\n\ndepartment\x18\x01 \x01(\t\x12\x11\n\toperators\x18\x02 \x01(\x03\x12&\n\x07\x66igures\x18\x03 \x01(\x0b\x32\x15.callsight.v1.Figures\"Y\n\x1fListDepartmentAnalyticsResponse\x12\x36\n\x0b\x64\x65partments\x18\x01 \x03(\x0b\x32!.callsight.v1.DepartmentAnalytics\"^\n\x18ListCustomerCallsRequest\x12-\n\x06\x66ilter\x18\x01 \x01(\x0b\x32\x1d.callsight.v1.ScorecardFilter\x12\x13\n\x0b\x63ustomer_id\x18\x02 \x01(\t\"E\n\x19ListCustomerCallsResponse\x12(\n\x05\x63\x61lls\x18\x01 \x03(\x0b\x32\x19.callsight.v1.CallFiguresb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -38,31 +38,31 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_ITEMPASSRATE']._serialized_start=239
   _globals['_ITEMPASSRATE']._serialized_end=324
   _globals['_FIGURES']._serialized_start=327
-  _globals['_FIGURES']._serialized_end=785
-  _globals['_SCORECARDFILTER']._serialized_start=787
-  _globals['_SCORECARDFILTER']._serialized_end=876
-  _globals['_LISTOPERATORSCORECARDSREQUEST']._serialized_start=878
-  _globals['_LISTOPERATORSCORECARDSREQUEST']._serialized_end=990
-  _globals['_OPERATORSCORECARD']._serialized_start=992
-  _globals['_OPERATORSCORECARD']._serialized_end=1072
-  _globals['_LISTOPERATORSCORECARDSRESPONSE']._serialized_start=1074
-  _globals['_LISTOPERATORSCORECARDSRESPONSE']._serialized_end=1158
-  _globals['_GETOPERATORSCORECARDREQUEST']._serialized_start=1160
-  _globals['_GETOPERATORSCORECARDREQUEST']._serialized_end=1257
-  _globals['_WEEKFIGURES']._serialized_start=1259
-  _globals['_WEEKFIGURES']._serialized_end=1330
-  _globals['_CALLFIGURES']._serialized_start=1333
-  _globals['_CALLFIGURES']._serialized_end=1728
-  _globals['_GETOPERATORSCORECARDRESPONSE']._serialized_start=1731
-  _globals['_GETOPERATORSCORECARDRESPONSE']._serialized_end=1906
-  _globals['_LISTDEPARTMENTANALYTICSREQUEST']._serialized_start=1908
-  _globals['_LISTDEPARTMENTANALYTICSREQUEST']._serialized_end=1987
-  _globals['_DEPARTMENTANALYTICS']._serialized_start=1989
-  _globals['_DEPARTMENTANALYTICS']._serialized_end=2089
-  _globals['_LISTDEPARTMENTANALYTICSRESPONSE']._serialized_start=2091
-  _globals['_LISTDEPARTMENTANALYTICSRESPONSE']._serialized_end=2180
-  _globals['_LISTCUSTOMERCALLSREQUEST']._serialized_start=2182
-  _globals['_LISTCUSTOMERCALLSREQUEST']._serialized_end=2276
-  _globals['_LISTCUSTOMERCALLSRESPONSE']._serialized_start=2278
-  _globals['_LISTCUSTOMERCALLSRESPONSE']._serialized_end=2347
+  _globals['_FIGURES']._serialized_end=780
+  _globals['_SCORECARDFILTER']._serialized_start=782
+  _globals['_SCORECARDFILTER']._serialized_end=871
+  _globals['_LISTOPERATORSCORECARDSREQUEST']._serialized_start=873
+  _globals['_LISTOPERATORSCORECARDSREQUEST']._serialized_end=985
+  _globals['_OPERATORSCORECARD']._serialized_start=987
+  _globals['_OPERATORSCORECARD']._serialized_end=1067
+  _globals['_LISTOPERATORSCORECARDSRESPONSE']._serialized_start=1069
+  _globals['_LISTOPERATORSCORECARDSRESPONSE']._serialized_end=1153
+  _globals['_GETOPERATORSCORECARDREQUEST']._serialized_start=1155
+  _globals['_GETOPERATORSCORECARDREQUEST']._serialized_end=1252
+  _globals['_WEEKFIGURES']._serialized_start=1254
+  _globals['_WEEKFIGURES']._serialized_end=1325
+  _globals['_CALLFIGURES']._serialized_start=1328
+  _globals['_CALLFIGURES']._serialized_end=1723
+  _globals['_GETOPERATORSCORECARDRESPONSE']._serialized_start=1726
+  _globals['_GETOPERATORSCORECARDRESPONSE']._serialized_end=1901
+  _globals['_LISTDEPARTMENTANALYTICSREQUEST']._serialized_start=1903
+  _globals['_LISTDEPARTMENTANALYTICSREQUEST']._serialized_end=1982
+  _globals['_DEPARTMENTANALYTICS']._serialized_start=1984
+  _globals['_DEPARTMENTANALYTICS']._serialized_end=2084
+  _globals['_LISTDEPARTMENTANALYTICSRESPONSE']._serialized_start=2086
+  _globals['_LISTDEPARTMENTANALYTICSRESPONSE']._serialized_end=2175
+  _globals['_LISTCUSTOMERCALLSREQUEST']._serialized_start=2177
+  _globals['_LISTCUSTOMERCALLSREQUEST']._serialized_end=2271
+  _globals['_LISTCUSTOMERCALLSRESPONSE']._serialized_start=2273
+  _globals['_LISTCUSTOMERCALLSRESPONSE']._serialized_end=2342
 # @@protoc_insertion_point(module_scope)

@@ -43,8 +43,8 @@ class ItemPassRate(_message.Message):
     def __init__(self, item_id: _Optional[str] = ..., evaluated: _Optional[int] = ..., passed: _Optional[int] = ..., pass_rate: _Optional[float] = ...) -> None: ...
 
 class Figures(_message.Message):
-    __slots__ = ("call_count", "analysed_calls", "mean_qa_score", "mean_operator_talk_share", "mean_silence_s", "mean_longest_silence_s", "mean_interruptions", "mean_customer_sentiment_change", "items")
-    CALL_COUNT_FIELD_NUMBER: _ClassVar[int]
+    __slots__ = ("calls", "analysed_calls", "mean_qa_score", "mean_operator_talk_share", "mean_silence_s", "mean_longest_silence_s", "mean_interruptions", "mean_customer_sentiment_change", "items")
+    CALLS_FIELD_NUMBER: _ClassVar[int]
     ANALYSED_CALLS_FIELD_NUMBER: _ClassVar[int]
     MEAN_QA_SCORE_FIELD_NUMBER: _ClassVar[int]
     MEAN_OPERATOR_TALK_SHARE_FIELD_NUMBER: _ClassVar[int]
@@ -53,7 +53,7 @@ class Figures(_message.Message):
     MEAN_INTERRUPTIONS_FIELD_NUMBER: _ClassVar[int]
     MEAN_CUSTOMER_SENTIMENT_CHANGE_FIELD_NUMBER: _ClassVar[int]
     ITEMS_FIELD_NUMBER: _ClassVar[int]
-    call_count: int
+    calls: int
     analysed_calls: int
     mean_qa_score: float
     mean_operator_talk_share: float
@@ -62,7 +62,7 @@ class Figures(_message.Message):
     mean_interruptions: float
     mean_customer_sentiment_change: float
     items: _containers.RepeatedCompositeFieldContainer[ItemPassRate]
-    def __init__(self, call_count: _Optional[int] = ..., analysed_calls: _Optional[int] = ..., mean_qa_score: _Optional[float] = ..., mean_operator_talk_share: _Optional[float] = ..., mean_silence_s: _Optional[float] = ..., mean_longest_silence_s: _Optional[float] = ..., mean_interruptions: _Optional[float] = ..., mean_customer_sentiment_change: _Optional[float] = ..., items: _Optional[_Iterable[_Union[ItemPassRate, _Mapping]]] = ...) -> None: ...
+    def __init__(self, calls: _Optional[int] = ..., analysed_calls: _Optional[int] = ..., mean_qa_score: _Optional[float] = ..., mean_operator_talk_share: _Optional[float] = ..., mean_silence_s: _Optional[float] = ..., mean_longest_silence_s: _Optional[float] = ..., mean_interruptions: _Optional[float] = ..., mean_customer_sentiment_change: _Optional[float] = ..., items: _Optional[_Iterable[_Union[ItemPassRate, _Mapping]]] = ...) -> None: ...
 
 class ScorecardFilter(_message.Message):
     __slots__ = ("org_id", "date_from", "date_to", "department")
