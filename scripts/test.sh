@@ -5,4 +5,5 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-k8s-tools.sh
 .venv/bin/ruff check .
+bash scripts/audit-deps.sh
 exec .venv/bin/python -m pytest "$@"

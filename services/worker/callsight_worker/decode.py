@@ -40,6 +40,8 @@ def decode(path: Path, audio_format: str, max_duration_s: float) -> DecodedAudio
         if not container.streams.audio:
             raise UndecodableAudio("the file contains no audio stream")
         stream = container.streams.audio[0]
+        if stream.codec_context is None:
+            raise UndecodableAudio("the audio stream uses a codec that cannot be decoded")
         codec = stream.codec_context.name
         allowed = ALLOWED_CODECS.get(audio_format)
         if allowed is not None and codec not in allowed:

@@ -1,0 +1,103 @@
+"""One organisation never sees another's calls: every endpoint, by API key, by web session
+and over gRPC, with real and guessed Call IDs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import grpc
+import pytest
+import requests
+
+from callsight.db.users_repo import UserRepository
+from callsight.v1 import status_service_pb2, status_service_pb2_grpc
+from tests import audio
+from tests.conftest import Api, unique
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture(scope="module")
+def victim(api: Api, tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    """A Done call of the demo organisation, with operator, customer and department set."""
+    path = audio.encode(tmp_path_factory.mktemp("v") / "v.wav", [audio.speech("selfish")], "wav")
+    ids = {"call_id": unique("secret"), "operator_id": unique("op"), "customer_id": unique("cust"),
+           "department": unique("dept")}
+    assert api.upload(path, language="en-US", **ids).status_code == 201
+    assert api.wait_final(ids["call_id"])["status"] == "Done"
+    return ids
+
+
+@pytest.fixture(scope="module")
+def intruder(api: Api, admin: Any) -> Api:
+    admin.orgs.ensure_org("intruder-org", "Intruder", "en-US")
+    key, _ = admin.orgs.create_api_key("intruder-org", "intruder")
+    return Api(api.url, key)
+
+
+def test_every_call_endpoint_answers_404_for_another_organisations_call(intruder: Api, victim: dict[str, str]) -> None:
+    call_id = victim["call_id"]
+    headers = {"X-API-Key": intruder.key}
+    for method, path in [
+        ("GET", f"/api/calls/{call_id}"),
+        ("GET", f"/api/calls/{call_id}/transcript"),
+        ("GET", f"/api/calls/{call_id}/transcript?format=txt"),
+        ("GET", f"/api/calls/{call_id}/analysis"),
+        ("POST", f"/api/calls/{call_id}/analysis"),
+        ("POST", f"/api/calls/{call_id}/retry"),
+    ]:
+        theirs = requests.request(method, f"{intruder.url}{path}", headers=headers, timeout=10)
+        guessed = requests.request(method, f"{intruder.url}{path.replace(call_id, unique('guess'))}", headers=headers, timeout=10)
+        assert theirs.status_code == 404, (method, path, theirs.status_code)
+        # no oracle: another organisation's call looks exactly like one that does not exist
+        assert theirs.json()["error"] == guessed.json()["error"], (method, path)
+
+
+def test_lists_and_aggregates_leave_out_another_organisations_calls(intruder: Api, victim: dict[str, str]) -> None:
+    calls = intruder.get("/api/calls", page_size=500).json()["calls"]
+    assert victim["call_id"] not in {c["call_id"] for c in calls}
+    assert intruder.get("/api/calls", q="selfish").json()["calls"] == []
+    assert intruder.get(f"/api/customers/{victim['customer_id']}/calls").json().get("calls", []) == []
+    operators = intruder.get("/api/scorecards/operators").json()
+    assert victim["operator_id"] not in str(operators)
+    one = intruder.get(f"/api/scorecards/operators/{victim['operator_id']}")
+    assert one.status_code == 404 or one.json().get("calls", 0) in (0, [])
+    assert victim["department"] not in str(intruder.get("/api/analytics/departments").json())
+
+
+def test_a_web_session_of_another_organisation_sees_nothing(stack: Any, admin: Any, victim: dict[str, str]) -> None:
+    email = f"{unique('intruder')}@intruder.example"
+    UserRepository(admin.engine).create("intruder-org", email, "Intruder", "intruder password 1", role="admin")
+    s = requests.Session()
+    url = stack.env["CALLSIGHT_URL"]
+    assert s.post(f"{url}/login", data={"email": email, "password": "intruder password 1"}, allow_redirects=False,
+                  timeout=10).status_code in (302, 303)
+    assert s.get(f"{url}/calls/{victim['call_id']}", timeout=10).status_code == 404
+    assert s.get(f"{url}/web/calls/{victim['call_id']}/audio", timeout=10).status_code == 404
+    assert s.get(f"{url}/api/calls/{victim['call_id']}", timeout=10).status_code == 404
+    page = s.get(f"{url}/calls", params={"q": "selfish"}, timeout=10).text
+    assert f'/calls/{victim["call_id"]}"' not in page
+
+
+def test_grpc_reads_are_scoped_by_organisation(stack: Any, victim: dict[str, str]) -> None:
+    stub = status_service_pb2_grpc.StatusServiceStub(grpc.insecure_channel(stack.env["CALLSIGHT_GRPC"]))
+    for rpc, request in [
+        (stub.GetCall, status_service_pb2.GetCallRequest(org_id="intruder-org", call_id=victim["call_id"])),
+        (stub.GetTranscript, status_service_pb2.GetTranscriptRequest(org_id="intruder-org", call_id=victim["call_id"])),
+    ]:
+        with pytest.raises(grpc.RpcError) as err:
+            rpc(request, timeout=5)
+        assert err.value.code() == grpc.StatusCode.NOT_FOUND
+    listed = stub.ListCalls(status_service_pb2.ListCallsRequest(org_id="intruder-org", page_size=500), timeout=5)
+    assert victim["call_id"] not in {c.call_id for c in listed.calls}
+
+
+def test_audio_keys_never_come_from_client_file_names(api: Api, admin: Any, tmp_path: Path) -> None:
+    path = audio.encode(tmp_path / "x.wav", [audio.speech("selfish")], "wav")
+    call_id = unique("path")
+    r = api.upload(content=path.read_bytes(), filename="../../orgs/intruder-org/calls/x/audio", call_id=call_id,
+                   language="en-US")
+    assert r.status_code == 201 and r.json()["file_name"] == "audio"
+    record = admin.calls.get("demo", call_id)
+    assert record.audio_key == f"orgs/demo/calls/{record.uid}/audio"
