@@ -13,6 +13,7 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 from sqlalchemy import text
 
+from callsight import grpc_tls
 from callsight.db.calls_repo import CallRepository
 from callsight.db.engine import make_engine
 from callsight.ops_http import serve_ops
@@ -39,7 +40,7 @@ def build_server(settings: Settings, address: str) -> tuple[grpc.Server, health.
     health_servicer = health.HealthServicer(experimental_non_blocking=True)
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
     reflection.enable_server_reflection((SERVICE_NAME, health.SERVICE_NAME, reflection.SERVICE_NAME), server)
-    port = server.add_insecure_port(address)
+    port = grpc_tls.add_port(server, address)
 
     def ready() -> tuple[bool, dict[str, str]]:
         checks = {"postgres": "ok", "redis": "ok" if cache.ping() else "down (degraded: reading PostgreSQL)"}

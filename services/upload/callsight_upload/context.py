@@ -8,6 +8,7 @@ from functools import cached_property
 
 import grpc
 
+from callsight import grpc_tls
 from callsight.aws import s3_client, sqs_client
 from callsight.db.calls_repo import CallRepository
 from callsight.db.engine import make_engine
@@ -66,10 +67,7 @@ class Services:
 
     @cached_property
     def status_channel(self) -> grpc.Channel:
-        return grpc.insecure_channel(
-            self.settings.status_addr,
-            options=[("grpc.keepalive_time_ms", 30000), ("grpc.max_receive_message_length", 64 * 1024 * 1024)],
-        )
+        return grpc_tls.channel(self.settings.status_addr)
 
     @cached_property
     def status(self) -> status_service_pb2_grpc.StatusServiceStub:
