@@ -60,10 +60,12 @@ def show():  # type: ignore[no-untyped-def]
 def save_organisation():  # type: ignore[no-untyped-def]
     language = request.form.get("default_language", "")
     channel = request.form.get("operator_channel", "")
-    if language not in ("ja-JP", "en-US") or channel not in ("left", "right"):
-        return _render(400, org_error="default_language must be ja-JP or en-US; operator_channel left or right")
+    engine = request.form.get("engine", "")
+    if language not in ("ja-JP", "en-US") or channel not in ("left", "right") or engine not in ("", "whisper", "amivoice"):
+        return _render(400, org_error="default_language must be ja-JP or en-US; operator_channel left or right; "
+                                      "engine whisper, amivoice or the deployment default")
     services().orgs.update_settings(
-        _org_id(), default_language=language, operator_channel=channel,
+        _org_id(), default_language=language, operator_channel=channel, engine=engine or None,
         auto_generate_analytics=request.form.get("auto_generate_analytics") == "on",
         redact_pii=request.form.get("redact_pii") == "on",
     )
