@@ -20,6 +20,7 @@ from callsight.v1 import analytics_pb2
 from callsight_upload.auth import require_api_key, services
 from callsight_upload.calls import rpc
 from callsight_upload.errors import ApiError
+from callsight_upload.validation import reject_nul_in_json
 
 bp = Blueprint("analysis", __name__)
 
@@ -81,6 +82,7 @@ def rerun_scope(filters: Any, org_id: str) -> tuple[ScopeFilter, str | None]:
     """The re-run's JSON filters, validated (only Done calls have a transcript to analyse)."""
     if not isinstance(filters, dict):
         raise ApiError(400, "invalid_request", "send the filters as a JSON object, e.g. {\"department\": \"sales\"}")
+    reject_nul_in_json(filters)
     unknown = sorted(set(filters) - RERUN_FILTERS)
     if unknown:
         raise ApiError(400, "invalid_request", f"unknown filters {unknown}; allowed: {sorted(RERUN_FILTERS)}")

@@ -15,6 +15,7 @@ from flask import current_app, g, request
 
 from callsight.db.records import OrgRecord
 from callsight_upload.errors import ApiError
+from callsight_upload.validation import reject_nul
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -57,6 +58,7 @@ def require_api_key(view: F) -> F:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         presented = request.headers.get("X-API-Key", "").strip()
         if not presented and _use_web_session():
+            reject_nul()
             return view(*args, **kwargs)
         if not presented:
             raise ApiError(401, "missing_api_key", "send your API key in the X-API-Key header", UNAUTHORIZED_HEADERS)
@@ -69,6 +71,7 @@ def require_api_key(view: F) -> F:
         services().rate_limiter.check(key.id)
         g.org = org
         g.api_key = key
+        reject_nul()
         return view(*args, **kwargs)
 
     return wrapper  # type: ignore[return-value]

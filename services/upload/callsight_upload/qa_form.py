@@ -9,6 +9,7 @@ from flask import Blueprint, g, jsonify, request
 from callsight.qa_form import ScorecardForm, default_form
 from callsight_upload.auth import require_api_key, services
 from callsight_upload.errors import ApiError
+from callsight_upload.validation import reject_nul_in_json
 
 bp = Blueprint("qa_form", __name__)
 
@@ -19,6 +20,7 @@ def validated_form(body: Any) -> dict[str, Any]:
     """The form as it will be stored, or a 400 that says what is wrong."""
     if not isinstance(body, dict):
         raise ApiError(400, "invalid_form", "send the form as a JSON object with 'name', 'language' and 'items'")
+    reject_nul_in_json(body, "invalid_form")
     items = body.get("items")
     if not isinstance(items, list) or not items:
         raise ApiError(400, "invalid_form", "the form needs a non-empty list 'items'")

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 import unicodedata
+from typing import Any
+
+from flask import request
 
 from callsight_upload.errors import ApiError
 
@@ -65,3 +68,31 @@ def file_name(raw: str | None) -> str | None:
     name = raw.replace("\\", "/").rsplit("/", 1)[-1]
     name = "".join(ch for ch in unicodedata.normalize("NFC", name) if not _has_control(ch)).strip()
     return name[:MAX_TEXT] or None
+
+
+def _has_nul(value: Any) -> bool:
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            if "\x00" in item:
+                return True
+        elif isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return False
+
+
+def reject_nul() -> None:
+    """PostgreSQL text cannot hold NUL, and no stored ID or name has one: a path or query parameter with
+    U+0000 is a bad request (400), not a database error (500/502). Reads no body."""
+    if _has_nul(request.view_args or {}) or _has_nul([part for kv in request.args.items(multi=True) for part in kv]):
+        raise ApiError(400, "invalid_request", "the URL must not contain NUL (U+0000) characters")
+
+
+def reject_nul_in_json(body: Any, code: str = "invalid_request") -> None:
+    """The same for a parsed JSON body (strings and keys at any depth)."""
+    if _has_nul(body):
+        raise ApiError(400, code, "the JSON body must not contain NUL (U+0000) characters")
