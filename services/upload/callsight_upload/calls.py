@@ -4,6 +4,7 @@ status service over gRPC; the retry write goes to PostgreSQL and SQS."""
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -21,6 +22,7 @@ from callsight_upload.errors import ApiError
 from callsight_upload.serialize import call_json, transcript_json
 
 bp = Blueprint("calls", __name__)
+log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 GRPC_TO_HTTP = {
@@ -42,6 +44,10 @@ def rpc(method: Callable[..., T], message: Any, timeout: float = 10.0) -> T:
         detail = exc.details() or "status service error"  # type: ignore[attr-defined]
         if status == 503:
             detail = "the status service is unavailable right now; try again shortly"
+        elif status == 502:
+            # an unexpected failure's details (an exception text, SQL) are for the log, never for the client
+            log.error("status service error %s: %s", code, detail)
+            detail = "the status service failed to answer; try again shortly"
         raise ApiError(status, name, detail) from None
 
 
