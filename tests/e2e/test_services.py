@@ -124,3 +124,12 @@ def test_launcher_writes_env_and_pid_files_and_restarts_a_killed_worker(stack: A
                 pass
         time.sleep(0.5)
     raise AssertionError("worker-2 was not restarted by the supervisor")
+
+
+def test_grpc_refuses_nul_characters_as_invalid_argument(status: Any) -> None:
+    for request in (status_service_pb2.GetCallRequest(org_id="demo", call_id="a\x00b"),
+                    status_service_pb2.ListCallsRequest(org_id="demo", department="x\x00")):
+        rpc = status.GetCall if isinstance(request, status_service_pb2.GetCallRequest) else status.ListCalls
+        with pytest.raises(grpc.RpcError) as err:
+            rpc(request, timeout=5)
+        assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT

@@ -17,6 +17,16 @@ _tracer = tracer("callsight.status")
 LATENCY = Histogram("callsight_grpc_request_seconds", "gRPC request latency", ["method"])
 
 
+def _has_nul(message: Any) -> bool:
+    """PostgreSQL text cannot hold NUL: refuse it as a bad argument, never a server error."""
+    for field, value in message.ListFields():
+        values = value if field.is_repeated else [value]
+        for v in values:
+            if (isinstance(v, str) and "\x00" in v) or (hasattr(v, "ListFields") and _has_nul(v)):
+                return True
+    return False
+
+
 class MetricsInterceptor(grpc.ServerInterceptor):
     def intercept_service(self, continuation: Callable[[Any], Any], handler_call_details: Any) -> Any:
         handler = continuation(handler_call_details)
@@ -33,6 +43,8 @@ class MetricsInterceptor(grpc.ServerInterceptor):
                 with attached(carrier), _tracer.start_as_current_span(method, kind=trace.SpanKind.SERVER) as span:
                     span.set_attribute("rpc.system", "grpc")
                     span.set_attribute("rpc.method", method)
+                    if _has_nul(request):
+                        context.abort(grpc.StatusCode.INVALID_ARGUMENT, "text fields must not contain NUL characters")
                     return inner(request, context)
             except Exception:
                 code = context.code().name if context.code() else "UNKNOWN"  # type: ignore[union-attr]
