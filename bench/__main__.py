@@ -61,17 +61,20 @@ def main() -> int:
         if needs_stack:
             print("starting a local stack for the benchmark ...", flush=True)
             stack.start()
+        # workers first, then stop them: the gateway and read figures are taken without
+        # transcription competing for the two cores
         steps = [
+            ("pipeline", lambda: system.pipeline(stack, minutes)),
+            ("scaling", lambda: system.scaling(stack)),
+            ("stop-workers", lambda: system.stop_workers(stack)),
             ("upload", lambda: system.upload_throughput(stack)),
             ("ingest", lambda: system.ingest_rate(stack)),
             ("reads", lambda: system.status_reads(stack)),
             ("list1m", lambda: system.list_calls_at_1m(stack)),
-            ("pipeline", lambda: system.pipeline(stack, minutes)),
-            ("scaling", lambda: system.scaling(stack)),
             ("steps", lambda: system.worker_steps(1.0)),
         ]
         for name, run in steps:
-            if name in only:
+            if name in only or (name == "stop-workers" and needs_stack):
                 print(f"running {name} ...", flush=True)
                 for figure in run():
                     figures.append(figure)

@@ -148,7 +148,8 @@ def speaker_attribution(engine: Transcriber, tmp: Path) -> Row:
 
 def main() -> list[Row]:
     model_dir = Path(os.environ.get("CALLSIGHT_MODEL_DIR", Path.home() / ".cache/callsight/models/whisper-base"))
-    engine = WhisperTranscriber(model_dir, threads=int(os.environ.get("CALLSIGHT_WHISPER_THREADS", "1")))
+    engine = WhisperTranscriber(model_dir, threads=int(os.environ.get("CALLSIGHT_WHISPER_THREADS", "1")),
+                                beam_size=int(os.environ.get("CALLSIGHT_WHISPER_BEAM", "5")))
     tmp = DATA / "tmp"
     tmp.mkdir(parents=True, exist_ok=True)
     refs = english_references()

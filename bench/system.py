@@ -263,6 +263,20 @@ def _wait_done(url: str, key: str, call_id: str, timeout: float = 3600) -> dict[
     raise TimeoutError(call_id)
 
 
+def _step_seconds(stack: Stack) -> dict[str, float]:
+    """Sum of callsight_worker_step_seconds per step over every worker (from /metrics)."""
+    totals: dict[str, float] = {}
+    for name, r in stack.running.items():
+        if not name.startswith("worker-") or r.proc.poll() is not None:
+            continue
+        text_ = requests.get(f"http://127.0.0.1:{r.spec.env['OPS_PORT']}/metrics", timeout=5).text
+        for line in text_.splitlines():
+            if line.startswith("callsight_worker_step_seconds_sum{"):
+                step = line.split('step="', 1)[1].split('"', 1)[0]
+                totals[step] = totals.get(step, 0.0) + float(line.rsplit(" ", 1)[1])
+    return totals
+
+
 def pipeline(stack: Stack, minutes: list[float]) -> Iterator[Figure]:
     from sqlalchemy import text
 
@@ -273,6 +287,7 @@ def pipeline(stack: Stack, minutes: list[float]) -> Iterator[Figure]:
     for m in minutes:
         path = _stereo_call(m, Path(f"/tmp/bench-{m}min.wav"))
         call_id = f"bench-pipe-{m}-{os.urandom(3).hex()}"
+        steps_before = _step_seconds(stack)
         t0 = time.perf_counter()
         r = requests.post(f"{url}/api/ingest/upload", headers={"X-API-Key": key},
                           files={"file": ("c.wav", path.read_bytes())}, data={"call_id": call_id, "language": "en-US"}, timeout=600)
@@ -286,6 +301,11 @@ def pipeline(stack: Stack, minutes: list[float]) -> Iterator[Figure]:
         yield Figure("Pipeline", f"{m:g}-min stereo WAV: upload to Done", total, "s", cmd)
         yield Figure("Pipeline", f"{m:g}-min stereo WAV: real-time factor (upload to Done / duration)", total / (m * 60), "x", cmd)
         yield Figure("Pipeline", f"{m:g}-min: queue pickup latency (created -> Processing)", float(pickup) * 1000, "ms", cmd)
+        steps_after = _step_seconds(stack)
+        for step in ("download", "decode", "transcribe", "analyse", "store"):
+            spent = steps_after.get(step, 0.0) - steps_before.get(step, 0.0)
+            label = "VAD + transcribe (2 channels)" if step == "transcribe" else step
+            yield Figure("Pipeline", f"{m:g}-min: step {label}", spent, "s", cmd)
         assert call["status"] == "Done", call
 
 
@@ -306,6 +326,15 @@ def worker_steps(minutes: float = 1.0) -> Iterator[Figure]:
         runs.append((time.perf_counter() - t0, result.timings))
     wall, timings = sorted(runs, key=lambda r: r[0])[1]
     cmd = "python -m bench --only steps"
+    from faster_whisper.vad import VadOptions, get_speech_timestamps
+
+    from callsight_worker.decode import decode
+
+    channels = decode(path, "wav", 4 * 3600).channels
+    t0 = time.perf_counter()
+    for ch in channels:
+        get_speech_timestamps(ch, VadOptions(min_silence_duration_ms=500, speech_pad_ms=200))
+    yield Figure("Pipeline steps", f"{minutes:g}-min stereo: VAD alone (Silero, both channels)", time.perf_counter() - t0, "s", cmd)
     yield Figure("Pipeline steps", f"{minutes:g}-min stereo: decode (median of 3)", timings["decode"], "s", cmd)
     yield Figure("Pipeline steps", f"{minutes:g}-min stereo: VAD + transcribe, 2 channels", timings["transcribe"], "s", cmd)
     yield Figure("Pipeline steps", f"{minutes:g}-min stereo: worker RTF, 1 thread", wall / (minutes * 60), "x", cmd)
@@ -321,6 +350,12 @@ def worker_steps(minutes: float = 1.0) -> Iterator[Figure]:
     yield Figure("Comparison", f"bare faster-whisper on the same {minutes:g}-min call mixed to mono", bare_wall, "s", cmd)
     yield Figure("Comparison", "Callsight pipeline / bare faster-whisper (2 channels vs 1 mix)", wall / bare_wall, "x", cmd)
     yield Figure("Comparison", "product's documented processing time (1-2x real time), lower bound", minutes * 60, "s", "docs")
+
+
+def stop_workers(stack: Stack) -> Iterator[Figure]:
+    for name in [n for n in stack.running if n.startswith("worker-")]:
+        stack.stop_process(name)
+    return iter(())
 
 
 def scaling(stack: Stack, calls: int = 6, minutes: float = 1.0) -> Iterator[Figure]:
