@@ -44,6 +44,23 @@ def render(figures: list[Figure]) -> str:
     return "\n".join(out) + "\n"
 
 
+def sizing_table(figures: list[Figure]) -> str:
+    """Kubernetes sizing from the measured per-call RTF and worker memory."""
+    by_name = {f.name: f.value for f in figures}
+    rtf = by_name.get("1-min stereo WAV: real-time factor (upload to Done / duration)")
+    rss = by_name.get("model + worker memory per worker process (RSS)")
+    if rtf is None:
+        return ""
+    rows = ["\n### Sizing for Kubernetes (one worker = 1 CPU, 1 Whisper thread)\n",
+            f"Per-call RTF {rtf:.3f} (1-min stereo, upload to Done), worker RSS {rss or 0:.0f} MB.\n",
+            "| call length | calls/hour per worker | workers for 1,000 calls/hour | worker memory request |",
+            "|---|---|---|---|"]
+    for minutes in (3, 5, 10, 30):
+        per_worker = 3600 / (minutes * 60 * rtf + 1.0)
+        rows.append(f"| {minutes} min | {per_worker:.0f} | {1000 / per_worker:.1f} | 1 GiB (limit 3 GiB) |")
+    return "\n".join(rows) + "\n"
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(prog="python -m bench")
     parser.add_argument("--only", default=",".join(SECTIONS))
@@ -82,7 +99,7 @@ def main() -> int:
     finally:
         stack.stop()
         shutil.rmtree(run_dir, ignore_errors=True)
-    text = "# Callsight benchmark results\n\n" + machine() + render(figures)
+    text = "# Callsight benchmark results\n\n" + machine() + render(figures) + sizing_table(figures)
     if "accuracy" in only:
         print("running accuracy ...", flush=True)
         text += "\n### Transcription accuracy and speed (`python -m bench.accuracy`)\n\n" + accuracy.render(accuracy.main()) + "\n"
