@@ -27,7 +27,7 @@ from callsight.jobqueue import JobQueue, QueueUnavailable, ReceivedJob
 from callsight.logs import log_context
 from callsight.settings import Settings
 from callsight.status_cache import StatusCache
-from callsight.storage import AudioStore, analysis_key, transcript_key
+from callsight.storage import AudioStore, StorageUnavailable, analysis_key, transcript_key
 from callsight.telemetry import attached, tracer
 from callsight_worker.call_analysis import AnalysedCall, analyse_for_storage
 from callsight_worker.decode import UndecodableAudio
@@ -146,6 +146,10 @@ class Worker:
             self._fail(received, call, f"The recording could not be decoded: {exc}", permanent=True)
         except TranscriptionError as exc:
             self._fail(received, call, f"Transcription failed: {exc}", permanent=exc.permanent)
+        except StorageUnavailable as exc:
+            log.warning("storage error: %s", exc)
+            self._fail(received, call, "The recording or its results could not be read from or written to storage",
+                       permanent=False)
         except Exception as exc:
             log.exception("job failed")
             self._fail(received, call, f"{type(exc).__name__}: {exc}", permanent=False)
