@@ -18,7 +18,7 @@ SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screensh
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Any]:
     if not os.path.exists(CHROMIUM):
-        pytest.skip("Debian chromium is not installed (scripts/install.sh with CALLSIGHT_BROWSER_TESTS=1)")
+        pytest.fail("Debian chromium is not installed: run `make install` (scripts/install.sh installs it)")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:

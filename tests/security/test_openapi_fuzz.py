@@ -76,7 +76,6 @@ def live_schema(fuzz_api: Api, known_ids: dict[str, str]) -> Any:
     schema.config.update(base_url=fuzz_api.url, headers={"X-API-Key": fuzz_api.key}, request_timeout=30)
     live = {op.ok().label for op in schema.get_all_operations()}
     assert live == set(OPERATIONS), "the served document differs from openapi.yaml"
-    schema.deadline = time.monotonic() + BUDGET_S  # type: ignore[attr-defined]
     return schema
 
 
@@ -85,8 +84,8 @@ def live_schema(fuzz_api: Api, known_ids: dict[str, str]) -> Any:
 def test_no_input_causes_a_server_error_or_an_undocumented_answer(
     label: str, live_schema: Any, fuzz_api: Api, known_ids: dict[str, str]
 ) -> None:
-    if time.monotonic() > live_schema.deadline:
-        pytest.skip(f"fuzzing time budget ({BUDGET_S:.0f} s) spent")
+    # each operation gets its own slice of the budget, so none goes unfuzzed on a slow machine
+    deadline = time.monotonic() + BUDGET_S / len(OPERATIONS)
     operation = live_schema.find_operation_by_label(label)
     assert operation is not None, label
     pinned = {p.name: known_ids[p.name] for p in operation.path_parameters if p.name in known_ids}
@@ -101,13 +100,13 @@ def test_no_input_causes_a_server_error_or_an_undocumented_answer(
               phases=[Phase.explicit, Phase.generate], suppress_health_check=list(HealthCheck))
     @given(case=st.one_of(strategies))
     def fuzz(case: schemathesis.Case) -> None:
-        if time.monotonic() > live_schema.deadline:
+        if statuses and time.monotonic() > deadline:
             return
         statuses.append(case.call_and_validate(headers=headers, checks=CHECKS).status_code)
 
     fuzz()
     print(f"{label}: {len(statuses)} requests, statuses {sorted(set(statuses))}")
-    assert statuses or time.monotonic() > live_schema.deadline, "nothing was sent"
+    assert statuses, "nothing was sent"
 
 
 NUL_REQUESTS = [
