@@ -34,14 +34,6 @@ def _int(env: Mapping[str, str], name: str, default: int) -> int:
         raise SettingsError(f"environment variable {name} must be an integer, got {raw!r}") from None
 
 
-def _float(env: Mapping[str, str], name: str, default: float) -> float:
-    raw = _get(env, name, str(default))
-    try:
-        return float(raw)
-    except ValueError:
-        raise SettingsError(f"environment variable {name} must be a number, got {raw!r}") from None
-
-
 def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
     raw = _get(env, name, "true" if default else "false").strip().lower()
     if raw in ("1", "true", "yes", "on"):
@@ -130,11 +122,3 @@ class Settings:
                 value = value.split("://", 1)[0] + "://***@" + value.rsplit("@", 1)[1]
             out[f.name] = value
         return out
-
-
-def env_float(name: str, default: float) -> float:
-    return _float(os.environ, name, default)
-
-
-def env_bool(name: str, default: bool) -> bool:
-    return _bool(os.environ, name, default)

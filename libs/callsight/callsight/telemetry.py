@@ -12,7 +12,6 @@ from __future__ import annotations
 import contextlib
 import os
 from collections.abc import Iterator, Mapping, MutableMapping
-from typing import Any
 
 from opentelemetry import context, propagate, trace
 from opentelemetry.sdk.resources import Resource
@@ -70,7 +69,3 @@ def attached(carrier: Mapping[str, str]) -> Iterator[None]:
 
 def grpc_metadata() -> list[tuple[str, str]]:
     return list(inject().items())
-
-
-def span_attributes(**values: Any) -> dict[str, Any]:
-    return {f"callsight.{k}": v for k, v in values.items() if v not in (None, "")}
