@@ -113,5 +113,11 @@ def sqs(stack: Stack):  # type: ignore[no-untyped-def]
     return clients_from_env(stack.env)[1]
 
 
+def count_audio_objects(s3: Any, prefix: str = "orgs/demo/", bucket: str = "callsight") -> int:
+    """Recordings stored under `prefix`: what an upload must leave exactly one of, or none."""
+    pages = s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix)
+    return sum(1 for page in pages for obj in page.get("Contents", []) if obj["Key"].endswith("/audio"))
+
+
 def unique(prefix: str) -> str:
     return f"{prefix}-{os.urandom(4).hex()}"

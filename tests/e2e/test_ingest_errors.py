@@ -12,7 +12,7 @@ import pytest
 import requests
 
 from tests import audio
-from tests.conftest import Api, unique
+from tests.conftest import Api, count_audio_objects, unique
 
 pytestmark = pytest.mark.e2e
 
@@ -20,11 +20,6 @@ pytestmark = pytest.mark.e2e
 @pytest.fixture(scope="module")
 def wav(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return audio.encode(tmp_path_factory.mktemp("a") / "speech.wav", [audio.speech("selfish")], "wav")
-
-
-def _objects(s3: Any, bucket: str = "callsight", prefix: str = "orgs/demo/") -> int:
-    pages = s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix)
-    return sum(1 for page in pages for obj in page.get("Contents", []) if obj["Key"].endswith("/audio"))
 
 
 def _rows(admin: Any) -> int:
@@ -62,27 +57,27 @@ def test_revoked_key_is_401(api: Api, admin: Any, wav: Path) -> None:
 ])
 def test_bad_fields_are_400_and_store_nothing(api: Api, admin: Any, s3: Any, wav: Path,
                                               fields: dict[str, str], fragment: str) -> None:
-    before = (_objects(s3), _rows(admin))
+    before = (count_audio_objects(s3), _rows(admin))
     r = api.upload(wav, **{"call_id": unique("bad"), **fields})
     assert r.status_code == 400, r.text
     assert fragment in r.json()["message"]
-    assert (_objects(s3), _rows(admin)) == before
+    assert (count_audio_objects(s3), _rows(admin)) == before
 
 
 def test_fields_after_the_file_are_validated_too(api: Api, admin: Any, s3: Any, wav: Path) -> None:
-    before = (_objects(s3), _rows(admin))
+    before = (count_audio_objects(s3), _rows(admin))
     body, ctype = _multipart([("file", ("x.wav", wav.read_bytes())), ("language", "xx-XX")])
     r = requests.post(f"{api.url}/api/ingest/upload", data=body, headers={"X-API-Key": api.key, "Content-Type": ctype})
     assert r.status_code == 400 and "language" in r.json()["message"]
-    assert (_objects(s3), _rows(admin)) == before
+    assert (count_audio_objects(s3), _rows(admin)) == before
 
 
 def test_non_audio_is_415_naming_supported_formats(api: Api, admin: Any, s3: Any) -> None:
-    before = (_objects(s3), _rows(admin))
+    before = (count_audio_objects(s3), _rows(admin))
     r = api.upload(content=b"%PDF-1.7\n" + b"x" * 5000, filename="fake.wav", call_id=unique("pdf"))
     assert r.status_code == 415
     assert "WAV, MP3, M4A or OGG" in r.json()["message"]
-    assert (_objects(s3), _rows(admin)) == before
+    assert (count_audio_objects(s3), _rows(admin)) == before
 
 
 def test_empty_file_is_400(api: Api) -> None:
@@ -135,7 +130,7 @@ def test_streamed_body_over_the_limit_is_413_and_leaves_no_object(
             yield b"\0" * (1024 * 1024)
         yield b"\r\n--b--\r\n"
 
-    before = (_objects(s3), _rows(admin))
+    before = (count_audio_objects(s3), _rows(admin))
     class Chunked:
         """A body of unknown length, read as it is produced (like a chunked request)."""
 
@@ -163,7 +158,7 @@ def test_streamed_body_over_the_limit_is_413_and_leaves_no_object(
     status: list[str] = []
     response = b"".join(app(environ, lambda s, h, *a: status.append(s)))  # type: ignore[arg-type]
     assert status[0].startswith("413"), response
-    assert (_objects(s3), _rows(admin)) == before
+    assert (count_audio_objects(s3), _rows(admin)) == before
     uploads = s3.list_multipart_uploads(Bucket="callsight", Prefix="orgs/demo/").get("Uploads", [])
     assert not uploads
 
@@ -177,11 +172,11 @@ def test_duplicate_call_id_is_409(api: Api, wav: Path) -> None:
 
 def test_duplicate_call_id_returns_409_under_race(api: Api, admin: Any, s3: Any, wav: Path) -> None:
     call_id = unique("race")
-    before = _objects(s3)
+    before = count_audio_objects(s3)
     with concurrent.futures.ThreadPoolExecutor(12) as pool:
         codes = list(pool.map(lambda _: api.upload(wav, call_id=call_id, language="en-US").status_code, range(12)))
     assert sorted(codes) == [201] + [409] * 11
-    assert _objects(s3) == before + 1
+    assert count_audio_objects(s3) == before + 1
 
 
 def test_same_call_id_in_another_organisation_is_fine_and_isolated(api: Api, admin: Any, wav: Path) -> None:

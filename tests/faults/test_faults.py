@@ -25,7 +25,7 @@ from callsight.db.engine import make_engine
 from callsight.storage import audio_key
 from callsight_stack.stack import Stack
 from tests import audio
-from tests.conftest import Api, unique
+from tests.conftest import Api, count_audio_objects, unique
 
 pytestmark = pytest.mark.faults
 
@@ -155,13 +155,9 @@ def test_poison_job_fails_after_bounded_attempts_goes_to_dlq_and_workers_go_on(
 def test_50_concurrent_uploads_with_one_call_id_accept_exactly_one(fstack: Stack, fapi: Api, short_wav: Path) -> None:
     s3, _ = clients_from_env(fstack.env)
 
-    def objects() -> int:
-        pages = s3.get_paginator("list_objects_v2").paginate(Bucket="callsight", Prefix="orgs/demo/")
-        return sum(1 for p in pages for o in p.get("Contents", []) if o["Key"].endswith("/audio"))
-
-    before = objects()
+    before = count_audio_objects(s3)
     call_id = unique("fifty")
     with concurrent.futures.ThreadPoolExecutor(50) as pool:
         codes = list(pool.map(lambda _: fapi.upload(short_wav, call_id=call_id, language="en-US").status_code, range(50)))
     assert codes.count(201) == 1 and codes.count(409) == 49, codes
-    assert objects() == before + 1
+    assert count_audio_objects(s3) == before + 1
