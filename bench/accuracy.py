@@ -23,6 +23,7 @@ import numpy as np
 
 from callsight_worker.engines.base import SAMPLE_RATE, Transcriber
 from callsight_worker.engines.whisper import WhisperTranscriber
+from callsight_worker.model import default_model_dir
 from callsight_worker.pipeline import transcribe_file
 from tests import audio
 
@@ -147,7 +148,7 @@ def speaker_attribution(engine: Transcriber, tmp: Path) -> Row:
 
 
 def main() -> list[Row]:
-    model_dir = Path(os.environ.get("CALLSIGHT_MODEL_DIR", Path.home() / ".cache/callsight/models/whisper-base"))
+    model_dir = default_model_dir()
     engine = WhisperTranscriber(model_dir, threads=int(os.environ.get("CALLSIGHT_WHISPER_THREADS", "1")),
                                 beam_size=int(os.environ.get("CALLSIGHT_WHISPER_BEAM", "5")))
     tmp = DATA / "tmp"

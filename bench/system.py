@@ -314,9 +314,10 @@ def worker_steps(minutes: float = 1.0) -> Iterator[Figure]:
     from faster_whisper import WhisperModel
 
     from callsight_worker.engines.whisper import WhisperTranscriber
+    from callsight_worker.model import default_model_dir
     from callsight_worker.pipeline import transcribe_file
 
-    model_dir = Path(os.environ.get("CALLSIGHT_MODEL_DIR", Path.home() / ".cache/callsight/models/whisper-base"))
+    model_dir = default_model_dir()
     path = _stereo_call(minutes, Path(f"/tmp/bench-steps-{minutes}.wav"))
     engine = WhisperTranscriber(model_dir, threads=1)
     runs = []

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs everything Callsight needs on a fresh Debian machine with Python 3.11:
-# system packages (as root, only what is missing), the project's virtualenv, the
-# offline speech model (joined and hash-checked). Safe to run again.
+# system packages (as root, only what is missing) and the project's virtualenv. The offline
+# speech model is joined and hash-checked by the launcher when it starts (once). Safe to run again.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY="${PYTHON:-python3.11}"
@@ -40,6 +40,4 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   echo "$want" > "$stamp"
 fi
 scripts/install-web-assets.sh
-model_dir="${CALLSIGHT_MODEL_CACHE:-$HOME/.cache/callsight}/models/whisper-base"
-.venv/bin/python -m callsight_worker.model prepare --dir "$model_dir" >/dev/null
-echo "install: ready (.venv, model at $model_dir)"
+echo "install: ready (.venv)"

