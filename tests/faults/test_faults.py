@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import redis
 import requests
 from sqlalchemy import text
 
@@ -51,7 +52,7 @@ def wait_for(check: Callable[[], bool], timeout_s: float, what: str) -> None:
         try:
             if check():
                 return
-        except (requests.RequestException, KeyError, AssertionError):
+        except (requests.RequestException, redis.RedisError, KeyError, AssertionError):
             pass
         time.sleep(0.3)
     raise AssertionError(f"timed out waiting for {what}")
@@ -80,8 +81,6 @@ def test_worker_killed_mid_transcription_ends_done_once(fstack: Stack, fapi: Api
 
 
 def test_redis_killed_uploads_and_reads_keep_working_and_cache_refills(fstack: Stack, fapi: Api, short_wav: Path) -> None:
-    import redis
-
     os.kill(fstack.pid("redis"), signal.SIGKILL)
     call_id = unique("noredis")
     assert fapi.upload(short_wav, call_id=call_id, language="en-US").status_code == 201
