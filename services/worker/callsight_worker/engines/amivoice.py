@@ -34,6 +34,7 @@ from .base import (
     ChannelTranscript,
     PermanentTranscriptionError,
     Segment,
+    TranscribeOptions,
     TranscriptionError,
     TransientTranscriptionError,
     Word,
@@ -211,7 +212,7 @@ class AmiVoiceTranscriber:
 
     # -- the protocol -------------------------------------------------------
 
-    def transcribe(self, audio: Audio, language: str) -> ChannelTranscript:
+    def transcribe(self, audio: Audio, language: str, options: TranscribeOptions = TranscribeOptions()) -> ChannelTranscript:
         engine = self.engine_for(language)
         samples = _mono(audio)
         if samples.size == 0:

@@ -1,8 +1,10 @@
 """The one interface every transcription engine implements.
 
-An engine hears one channel at a time: mono float32 samples at 16 kHz, and the
-language it is told (never guessed). It returns timed segments with timed words.
-Splitting channels and merging them into operator/customer turns happens outside.
+An engine hears one channel at a time: mono float32 samples at 16 kHz, the language
+it is told, and `TranscribeOptions` (the organisation's vocabulary, the recording's own
+sample rate, the speech regions the pipeline found). It returns timed words; how they
+are grouped into segments is the engine's business. Utterances, turns, echo suppression
+and hallucination guards are built outside, from the words, the same way for every engine.
 """
 
 from __future__ import annotations
@@ -48,6 +50,29 @@ class ChannelTranscript:
         return joiner.join(s.text for s in self.segments).strip()
 
 
+@dataclass(frozen=True)
+class VocabularyTerm:
+    """A product name or term of the organisation the engine should prefer.
+
+    `text` is how it is written in transcripts ("Callsight", "光回線プラス");
+    `reading` is how it is said, for engines that need it (AmiVoice: kana for Japanese).
+    """
+
+    text: str
+    reading: str = ""
+
+
+@dataclass(frozen=True)
+class TranscribeOptions:
+    """What the pipeline knows about a channel beyond its samples."""
+
+    vocabulary: tuple[VocabularyTerm, ...] = ()
+    # the recording's own sample rate: 8000 means telephone band (G.711 etc.)
+    source_sample_rate: int = SAMPLE_RATE
+    # the channel's own speech (seconds), after echo suppression; None = not known
+    speech_regions: tuple[tuple[float, float], ...] | None = None
+
+
 class TranscriptionError(Exception):
     """Base class; `permanent` tells the worker whether retrying can help."""
 
@@ -74,6 +99,6 @@ class Transcriber(Protocol):
 
     name: str
 
-    def transcribe(self, audio: Audio, language: str) -> ChannelTranscript:
+    def transcribe(self, audio: Audio, language: str, options: TranscribeOptions = TranscribeOptions()) -> ChannelTranscript:
         """Transcribe `audio` (float32 in [-1, 1], 16 kHz mono) spoken in `language`."""
         ...

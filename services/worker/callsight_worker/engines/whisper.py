@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 from faster_whisper import WhisperModel
 
-from callsight_worker.engines.base import Audio, ChannelTranscript, Segment, Word
+from callsight_worker.engines.base import Audio, ChannelTranscript, Segment, TranscribeOptions, Word
 from callsight_worker.model import MODEL_NAME, ensure_model
 
 SILENCE_RMS = 1e-4  # about -80 dBFS: nothing audible on this channel
@@ -30,7 +30,7 @@ class WhisperTranscriber:
         self.beam_size = beam_size
         self._lock = threading.Lock()
 
-    def transcribe(self, audio: Audio, language: str) -> ChannelTranscript:
+    def transcribe(self, audio: Audio, language: str, options: TranscribeOptions = TranscribeOptions()) -> ChannelTranscript:
         result = ChannelTranscript(language=language, engine=self.name, model=MODEL_NAME)
         if audio.size == 0 or float(np.sqrt(np.mean(np.square(audio, dtype=np.float64)))) < SILENCE_RMS:
             return result
