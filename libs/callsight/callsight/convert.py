@@ -46,6 +46,11 @@ def call_to_proto(record: CallRecord) -> calls_pb2.Call:
         size_bytes=record.size_bytes,
         has_transcript=record.has_transcript or record.status == "Done",
         attempts=record.attempts,
+        language_source=record.language_source or "request",
+        detected_language=record.detected_language or "",
+        language_confidence=record.language_confidence or 0.0,
+        warnings=[calls_pb2.CallWarning(code=str(w.get("code", "")), message=str(w.get("message", "")))
+                  for w in record.warnings or []],
     )
     created, updated = timestamp(record.created_at), timestamp(record.updated_at)
     if created:

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 
 import grpc
 import redis
+from google.protobuf.struct_pb2 import Struct
 from prometheus_client import Counter
 
 from callsight.convert import PROTO_TO_STATUS, call_to_proto
@@ -33,6 +34,13 @@ def _date(value: str, field: str, context: grpc.ServicerContext) -> dt.date | No
     except ValueError:
         context.abort(grpc.StatusCode.INVALID_ARGUMENT, f"{field} must be a date as YYYY-MM-DD")
     return None
+
+
+def _struct(value: dict[str, object] | None) -> Struct:
+    out = Struct()
+    if value:
+        out.update(value)
+    return out
 
 
 def _require(context: grpc.ServicerContext, **fields: str) -> None:
@@ -109,10 +117,12 @@ class StatusServicer(AnalyticsRpcs, status_service_pb2_grpc.StatusServiceService
             turns=[
                 calls_pb2.Turn(
                     speaker=t["speaker"], start=t["start"], end=t["end"], text=t["text"],
-                    words=[calls_pb2.Word(**w) for w in t.get("words", [])],
+                    kind=t.get("kind") or "utterance",
+                    words=[calls_pb2.Word(**{**w, "speaker": w.get("speaker") or t["speaker"]}) for w in t.get("words", [])],
                 )
                 for t in stored["turns"]  # type: ignore[index]
             ],
+            meta=_struct(stored.get("meta")),  # type: ignore[union-attr]
         )
 
     def WatchCalls(self, request: status_service_pb2.WatchCallsRequest, context: grpc.ServicerContext) -> Iterator[status_service_pb2.CallEvent]:  # noqa: N802

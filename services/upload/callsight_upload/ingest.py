@@ -90,6 +90,8 @@ def _metadata(parsed: ParsedUpload, org_default_language: str) -> dict[str, obje
         name: validation.clean_text(name, f.get(name)) for name in validation.TEXT_FIELDS
     }
     meta["language"] = validation.language(f.get("language"), org_default_language)
+    # without a language the worker detects it from the audio, falling back to this default
+    meta["language_source"] = "request" if (f.get("language") or "").strip() else "default"
     meta["call_date"] = validation.call_date(f.get("call_date"), today)
     channel = (f.get("operator_channel") or "").strip().lower()
     if channel and channel not in ("left", "right"):

@@ -6,6 +6,7 @@ import datetime as dt
 from typing import Any
 
 from flask import url_for
+from google.protobuf.json_format import MessageToDict
 
 from callsight.convert import PROTO_TO_STATUS
 from callsight.v1 import calls_pb2
@@ -24,6 +25,10 @@ def call_json(call: calls_pb2.Call, transcript_text: str | None = None) -> dict[
         "status": status,
         "error": call.error or None,
         "language": call.language,
+        "language_source": call.language_source or "request",
+        "detected_language": call.detected_language or None,
+        "language_confidence": round(call.language_confidence, 3) if call.detected_language else None,
+        "warnings": [{"code": w.code, "message": w.message} for w in call.warnings],
         "operator_id": call.operator_id or None,
         "customer_id": call.customer_id or None,
         "department": call.department or None,
@@ -59,15 +64,17 @@ def transcript_json(t: calls_pb2.Transcript) -> dict[str, Any]:
         "turns": [
             {
                 "speaker": turn.speaker,
+                "kind": turn.kind or "utterance",
                 "start": round(turn.start, 3),
                 "end": round(turn.end, 3),
                 "text": turn.text,
                 "words": [
-                    {"text": w.text, "start": round(w.start, 3), "end": round(w.end, 3),
-                     "confidence": round(w.confidence, 3)}
+                    {"text": w.text, "speaker": w.speaker or turn.speaker, "start": round(w.start, 3),
+                     "end": round(w.end, 3), "confidence": round(w.confidence, 3)}
                     for w in turn.words
                 ],
             }
             for turn in t.turns
         ],
+        "meta": MessageToDict(t.meta) if t.HasField("meta") else {},
     }

@@ -39,6 +39,16 @@ class CallFilters:
 
 
 @dataclass(frozen=True)
+class LanguageDecision:
+    """The language a call was transcribed in, and why (see the worker's language step)."""
+
+    language: str
+    source: str  # "request" | "default" | "detected"
+    detected: str | None = None  # what the audio sounds like, when detection ran
+    confidence: float | None = None
+
+
+@dataclass(frozen=True)
 class CallPage:
     calls: list[CallRecord]
     next_page_token: str
@@ -196,8 +206,15 @@ class CallRepository:
                 .values(duration_s=duration_s, channels=channels, sample_rate=sample_rate, updated_at=func.now())
             )
 
-    def complete(self, uid: str, generation: int, transcript: dict[str, Any], s3_key: str) -> CallRecord | None:
-        """Store the transcript and mark Done in one transaction; None if already final."""
+    def complete(
+        self, uid: str, generation: int, transcript: dict[str, Any], s3_key: str,
+        language: LanguageDecision | None = None, warnings: list[dict[str, str]] | None = None,
+    ) -> CallRecord | None:
+        """Store the transcript and mark Done in one transaction; None if already final.
+
+        `language`: what the worker decided the call's language is (and why); `warnings`:
+        what a supervisor should know about the result. Both are written with Done.
+        """
         values = {
             "call_uid": uid,
             "language": transcript["language"],
@@ -207,13 +224,21 @@ class CallRepository:
             "duration_s": transcript["duration_s"],
             "text": transcript["text"],
             "turns": transcript["turns"],
+            "meta": transcript.get("meta"),
             "s3_key": s3_key,
         }
+        call_values: dict[str, Any] = {"status": "Done", "status_rank": 2, "error": None, "finished_at": func.now(),
+                                       "updated_at": func.now()}
+        if language is not None:
+            call_values.update(language=language.language, language_source=language.source,
+                               detected_language=language.detected, language_confidence=language.confidence)
+        if warnings is not None:
+            call_values["warnings"] = warnings
         with self.engine.begin() as conn:
             row = conn.execute(
                 update(calls)
                 .where(calls.c.uid == uid, calls.c.generation == generation, calls.c.status_rank < 2)
-                .values(status="Done", status_rank=2, error=None, finished_at=func.now(), updated_at=func.now())
+                .values(**call_values)
                 .returning(*calls.c)
             ).first()
             if row is None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from typing import Any, TypeVar
 
 R = TypeVar("R", bound="FromRow")
@@ -49,6 +49,10 @@ class CallRecord(FromRow):
     created_at: dt.datetime
     updated_at: dt.datetime
     has_transcript: bool = False
+    language_source: str = "request"  # "request" | "default" | "detected"
+    detected_language: str | None = None
+    language_confidence: float | None = None
+    warnings: list[dict[str, str]] = field(default_factory=list)  # [{"code", "message"}]
 
 
 @dataclass(frozen=True)
@@ -62,6 +66,7 @@ class OrgRecord(FromRow):
     engine: str | None
     created_at: dt.datetime
     qa_form: dict[str, Any] | None = None  # None: the default form for the call's language
+    vocabulary: list[dict[str, Any]] = field(default_factory=list)  # [{"text", "reading", "language"}]
 
 
 @dataclass(frozen=True)

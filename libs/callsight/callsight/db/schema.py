@@ -20,6 +20,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     func,
+    text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 
@@ -41,6 +42,8 @@ organizations = Table(
     Column("engine", String(20), nullable=True),
     # the organisation's QA evaluation form (JSON); NULL = the default form for the call's language
     Column("qa_form", JSONB, nullable=True),
+    # product names and terms the engines should prefer: [{"text", "reading", "language"}] (migration 0005)
+    Column("vocabulary", JSONB, nullable=False, server_default=text("'[]'::jsonb")),
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     CheckConstraint("default_language IN ('ja-JP', 'en-US')", name="ck_org_language"),
     CheckConstraint("operator_channel IN ('left', 'right')", name="ck_org_operator_channel"),
@@ -70,6 +73,12 @@ calls = Table(
     Column("status_rank", SmallInteger, nullable=False, server_default="0"),
     Column("error", Text, nullable=True),
     Column("language", String(5), nullable=False),
+    # where `language` came from: the upload, the organisation default, or detection from the audio (0005)
+    Column("language_source", String(10), nullable=False, server_default="request"),
+    Column("detected_language", String(5), nullable=True),
+    Column("language_confidence", Float, nullable=True),
+    # what a supervisor should know about the result: language mismatch, text dropped by the guards
+    Column("warnings", JSONB, nullable=False, server_default=text("'[]'::jsonb")),
     Column("operator_id", String(255), nullable=True),
     Column("customer_id", String(255), nullable=True),
     Column("department", String(255), nullable=True),
@@ -94,6 +103,7 @@ calls = Table(
     UniqueConstraint("org_id", "call_id", name="uq_calls_org_call_id"),
     CheckConstraint("status IN ('Queued', 'Processing', 'Done', 'Failed')", name="ck_calls_status"),
     CheckConstraint("status <> 'Failed' OR error IS NOT NULL", name="ck_calls_failed_has_reason"),
+    CheckConstraint("language_source IN ('request', 'default', 'detected')", name="ck_calls_language_source"),
     Index("ix_calls_org_created", "org_id", "created_at", "uid"),
     Index("ix_calls_org_status", "org_id", "status", "created_at"),
     Index("ix_calls_org_department", "org_id", "department", "call_date"),
@@ -118,6 +128,8 @@ transcripts = Table(
     Column("duration_s", Float, nullable=False),
     Column("text", Text, nullable=False),
     Column("turns", JSONB, nullable=False),
+    # how the timeline was built and what the hallucination/echo guards dropped (0005)
+    Column("meta", JSONB, nullable=True),
     Column("s3_key", String(255), nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
