@@ -30,6 +30,7 @@ def speech(name: str) -> np.ndarray:
 
 CODECS = {
     "wav": ("wav", "pcm_s16le", "s16"),
+    "wav-mulaw": ("wav", "pcm_mulaw", "s16"),  # what PBXs store: G.711 at 8 kHz
     "mp3": ("mp3", "libmp3lame", "fltp"),
     "m4a": ("mp4", "aac", "fltp"),
     "ogg-opus": ("ogg", "libopus", "flt"),

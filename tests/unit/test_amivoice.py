@@ -1,609 +1,471 @@
-"""The AmiVoice client against a fake AmiVoice server on loopback."""
+"""The AmiVoice engine against a fake AmiVoice that behaves like the documentation."""
 
 from __future__ import annotations
 
-import io
 import logging
+import threading
 import time
 import traceback
-import wave
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
 import pytest
-import requests
 
-from callsight_worker.engines.amivoice import (
-    AmiVoiceConfigError,
-    AmiVoiceSettings,
-    AmiVoiceTranscriber,
-    build_d,
-    needs_async,
-    parse_segments,
-    to_wav,
-)
+from callsight_worker.engines.amivoice import AmiVoiceConfigError, AmiVoiceSettings, AmiVoiceTranscriber
 from callsight_worker.engines.base import (
+    ChannelTranscript,
     PermanentTranscriptionError,
-    TranscriptionError,
+    TranscribeOptions,
     TransientTranscriptionError,
+    VocabularyTerm,
 )
-from tests.fakes.amivoice_server import FakeAmiVoice, Token, tone
+from tests.fakes.amivoice_recognizer import voice_track
+from tests.fakes.amivoice_server import FakeAmiVoice, Token
 
 pytestmark = pytest.mark.unit
 
 KEY = "ak-SECRET-7f3c9e21d0b84a6f"
-SR = 16_000
+OPERATOR_HZ, CUSTOMER_HZ = 440.0, 620.0
+OPERATOR_SAYS = [
+    [Token("お電話", "おでんわ"), Token("ありがとう", "ありがとう"), Token("ございます", "ございます"), Token("。")],
+    [Token("コールサイト", "こーるさいと", 0.62), Token("の", "の"), Token("佐藤", "さとう"), Token("です", "です"),
+     Token("。")],
+    [Token("ご用件", "ごようけん"), Token("を", "を"), Token("どうぞ", "どうぞ"), Token("。")],
+]
+OPERATOR_BURSTS = [(0.5, 2.0), (3.0, 4.6), (6.0, 7.2)]
+CUSTOMER_SAYS = [
+    [Token("Hello", "hello"), Token(","), Token("my", "my"), Token("router", "router"), Token("is", "is"),
+     Token("broken", "broken"), Token(".")],
+    [Token("Thanks", "thanks"), Token("!")],
+]
+CUSTOMER_BURSTS = [(1.0, 2.5), (4.0, 4.8)]
 
-JA_UTTERANCES = [
-    [
-        Token("アドバンスト・メディア", 250, 1420, 0.93, "あどばんすとめでぃあ"),
-        Token("は", 1420, 1540, 0.98),
-        Token("、", 1540, 1560, 0.91, "_"),
-        Token("音声", 1600, 1980, 0.88, "おんせい"),
-        Token("認識", 1980, 2400, 0.95, "にんしき"),
-        Token("です", 2400, 2700, 0.97),
-        Token("。", 2700, 2720, 0.9, "_"),
-    ],
-    [Token("ありがとう", 3500, 4100, 0.81), Token("ございます", 4100, 4800, 0.79)],
-]
-EN_UTTERANCES = [
-    [
-        Token("Hello", 120, 480, 0.96),
-        Token(",", 480, 500, 0.5),
-        Token("how", 610, 790, 0.91),
-        Token("are", 790, 900, 0.92),
-        Token("you", 900, 1100, 0.94),
-        Token("?", 1100, 1120, 0.5),
-    ]
-]
+
+class MemoryJobs:
+    """An EngineJobStore in memory (the worker's keeps them on the call row)."""
+
+    def __init__(self) -> None:
+        self.jobs: dict[str, str] = {}
+        self.saves = 0
+
+    def load(self, key: str) -> str | None:
+        return self.jobs.get(key)
+
+    def save(self, key: str, job_id: str) -> None:
+        self.jobs[key] = job_id
+        self.saves += 1
+
+    def forget(self, key: str) -> None:
+        self.jobs.pop(key, None)
 
 
 @pytest.fixture
-def fake(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeAmiVoice]:
-    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
-    with FakeAmiVoice(appkeys=[KEY]) as server:
+def fake() -> Iterator[FakeAmiVoice]:
+    with FakeAmiVoice([KEY]) as server:
+        server.voice(OPERATOR_HZ, OPERATOR_SAYS)
+        server.voice(CUSTOMER_HZ, CUSTOMER_SAYS)
         yield server
 
 
-def make_settings(fake: FakeAmiVoice, **overrides: object) -> AmiVoiceSettings:
-    values: dict[str, object] = {
-        "appkey": KEY,
-        "sync_url": fake.sync_url,
-        "async_url": fake.async_url,
-        "connect_timeout_s": 2.0,
-        "read_timeout_s": 5.0,
-        "poll_interval_s": 0.01,
-        "max_wait_s": 5.0,
-    }
+def engine(fake: FakeAmiVoice, **overrides: Any) -> AmiVoiceTranscriber:
+    values: dict[str, Any] = {"appkey": KEY, "sync_base_url": fake.sync_base_url, "async_url": fake.async_url,
+                              "poll_min_interval_s": 0.05, "poll_interval_s": 0.1, "read_timeout_s": 10.0,
+                              "wait_base_s": 20.0}
     values.update(overrides)
-    return AmiVoiceSettings(**values)  # type: ignore[arg-type]
+    return AmiVoiceTranscriber(AmiVoiceSettings(**values))
 
 
-def client(fake: FakeAmiVoice, **overrides: object) -> AmiVoiceTranscriber:
-    return AmiVoiceTranscriber(make_settings(fake, **overrides))
+def operator_channel(seconds: float = 8.0, rate: int = 16000) -> np.ndarray:
+    return voice_track(seconds, OPERATOR_BURSTS, OPERATOR_HZ, rate=rate, noise=0.002)
 
 
-def wav_samples(data: bytes) -> tuple[tuple[int, int, int], np.ndarray]:
-    with wave.open(io.BytesIO(data), "rb") as w:
-        params = (w.getnchannels(), w.getsampwidth(), w.getframerate())
-        return params, np.frombuffer(w.readframes(w.getnframes()), dtype="<i2")
+def words_of(result: ChannelTranscript) -> list[str]:
+    return [w.text for s in result.segments for w in s.words]
 
 
-def post_raw(url: str, parts: list[tuple[str, tuple[Any, ...]]]) -> Any:
-    """Send a multipart request exactly as given (to probe the fake)."""
-    resp = requests.post(url, files=parts, timeout=5)
-    assert resp.status_code == 200
-    return resp.json()
+def assert_inside(result: ChannelTranscript, bursts: list[tuple[float, float]]) -> None:
+    for seg in result.segments:
+        for w in seg.words:
+            assert any(a - 0.05 <= w.start <= w.end <= b + 0.05 for a, b in bursts), (w, bursts)
 
 
-# -- sync ---------------------------------------------------------------------
+# ---- synchronous: short audio ------------------------------------------------------------
 
 
-def test_sync_japanese(fake: FakeAmiVoice) -> None:
-    fake.script(SR * 5, JA_UTTERANCES)
-    out = client(fake).transcribe(tone(SR * 5), "ja-JP")
-
-    assert (out.language, out.engine, out.model) == ("ja-JP", "amivoice", "-a-general")
-    assert [s.text for s in out.segments] == [
-        "アドバンスト・メディアは、音声認識です。",
-        "ありがとうございます",
-    ]
-    assert " " not in out.text
-    first = out.segments[0]
-    assert (first.start, first.end) == (0.25, 2.72)
-    assert [w.text for w in first.words] == [
-        "アドバンスト・メディア",
-        "は、",
-        "音声",
-        "認識",
-        "です。",
-    ]
-    w0 = first.words[0]
-    assert (w0.start, w0.end, w0.confidence) == (0.25, 1.42, 0.93)
-    assert out.segments[1].words[1].start == pytest.approx(4.1)
-    assert all(0.0 <= w.confidence <= 1.0 for s in out.segments for w in s.words)
+def test_sync_channel_is_one_result_with_every_word_timed_inside_its_utterance(fake: FakeAmiVoice) -> None:
+    result = engine(fake).transcribe(operator_channel(), "ja-JP")
+    (req,) = fake.requests
+    assert req.path == "/v1/nolog/recognize"  # no logging by default
+    assert req.part_names == ["u", "d", "a"]  # the audio last: AmiVoice ignores parts after it
+    assert req.options == {"grammarFileNames": "-a-general"}
+    assert (req.decoded.codec, req.decoded.rate) == ("pcm_s16le", 16000)  # type: ignore[union-attr]
+    # the sync interface has no per-utterance timing: one result, the words carry the times
+    assert len(result.segments) == 1
+    assert words_of(result) == ["お電話", "ありがとう", "ございます。", "コールサイト", "の", "佐藤", "です。",
+                                "ご用件", "を", "どうぞ。"]
+    assert result.segments[0].text == "お電話ありがとうございます。コールサイトの佐藤です。ご用件をどうぞ。"
+    assert_inside(result, OPERATOR_BURSTS)
+    firsts = [next(w for w in result.segments[0].words if w.text == t) for t in ("お電話", "コールサイト", "ご用件")]
+    assert [round(w.start, 1) for w in firsts] == [0.5, 3.0, 6.0]
+    assert result.segments[0].words[3].confidence == pytest.approx(0.62)
+    assert (result.engine, result.model, result.language) == ("amivoice", "-a-general", "ja-JP")
 
 
-def test_sync_english(fake: FakeAmiVoice) -> None:
-    fake.script(SR * 2, EN_UTTERANCES)
-    out = client(fake).transcribe(tone(SR * 2), "en-US")
-
-    assert out.model == "-a-general-en"
-    assert out.text == "Hello, how are you?"
-    seg = out.segments[0]
-    assert [w.text for w in seg.words] == ["Hello,", "how", "are", "you?"]
-    assert (seg.words[1].start, seg.words[1].end) == (0.61, 0.79)
-    assert fake.requests[-1].fields["d"] == "grammarFileNames=-a-general-en"
+def test_english_channel_uses_the_english_engine_and_spaces(fake: FakeAmiVoice) -> None:
+    audio = voice_track(6.0, CUSTOMER_BURSTS, CUSTOMER_HZ)
+    result = engine(fake).transcribe(audio, "en-US")
+    assert fake.requests[0].options["grammarFileNames"] == "-a-general-en"
+    assert result.segments[0].text == "Hello, my router is broken. Thanks!"
+    assert_inside(result, CUSTOMER_BURSTS)
 
 
-def test_sync_request_shape(fake: FakeAmiVoice) -> None:
-    audio = tone(SR)
-    audio[:4] = [1.5, -2.0, 0.5, np.nan]  # out of range and NaN are clipped/zeroed
-    client(fake).transcribe(audio, "ja-JP")
-
-    (rec,) = fake.requests
-    assert (rec.method, rec.path) == ("POST", "/v1/recognize")
-    assert rec.part_names == ["u", "d", "a"]  # the audio last
-    assert rec.fields == {"u": KEY, "d": "grammarFileNames=-a-general"}
-    assert "authorization" not in rec.headers
-    assert rec.audio is not None
-    params, pcm = wav_samples(rec.audio)
-    assert params == (1, 2, 16_000)
-    assert rec.wav is not None and rec.wav.n_frames == SR
-    assert pcm[:4].tolist() == [32767, -32767, 16384, 0]
-    expected = np.round(np.clip(audio[4:], -1, 1) * 32767).astype(np.int16)
-    assert np.array_equal(pcm[4:], expected)
+def test_telephone_audio_goes_as_8khz_mulaw_to_an_8khz_engine(fake: FakeAmiVoice) -> None:
+    audio = operator_channel()
+    result = engine(fake).transcribe(audio, "ja-JP", TranscribeOptions(source_sample_rate=8000))
+    req = fake.requests[0]
+    assert (req.decoded.codec, req.decoded.rate) == ("pcm_mulaw", 8000)  # type: ignore[union-attr]
+    assert len(req.audio) < 8000 * 8 + 200  # type: ignore[arg-type]  # a quarter of 16 kHz PCM
+    assert words_of(result)[:3] == ["お電話", "ありがとう", "ございます。"]
+    assert_inside(result, OPERATOR_BURSTS)
 
 
-def test_d_options_are_url_encoded(fake: FakeAmiVoice) -> None:
-    options = (("keepFillerToken", "1"), ("profileWords", "www とりぷるだぶる"))
-    client(fake, d_options=options).transcribe(tone(SR), "ja-JP")
-    d = fake.requests[-1].fields["d"]
-    assert d.startswith("grammarFileNames=-a-general keepFillerToken=1 profileWords=")
-    assert len(d.split(" ")) == 3
-    assert (
-        build_d("-a-general", [("a", "b c")]) == "grammarFileNames=-a-general a=b%20c"
-    )
+def test_telephone_audio_can_go_as_alaw(fake: FakeAmiVoice) -> None:
+    engine(fake, telephone_codec="alaw").transcribe(operator_channel(), "ja-JP", TranscribeOptions(source_sample_rate=8000))
+    assert fake.requests[0].decoded.codec == "pcm_alaw"  # type: ignore[union-attr]
 
 
-def test_silence_gives_no_segments(fake: FakeAmiVoice) -> None:
-    out = client(fake).transcribe(np.zeros(SR, dtype=np.float32), "ja-JP")
-    assert out.segments == [] and out.text == ""
-    assert len(fake.requests) == 1
+def test_telephone_audio_to_an_engine_without_8khz_goes_as_16khz_pcm(fake: FakeAmiVoice) -> None:
+    audio = voice_track(6.0, CUSTOMER_BURSTS, CUSTOMER_HZ)
+    result = engine(fake).transcribe(audio, "en-US", TranscribeOptions(source_sample_rate=8000))
+    assert fake.requests[0].decoded.rate == 16000  # type: ignore[union-attr]
+    assert result.segments[0].text.startswith("Hello, my router")
 
 
-def test_empty_audio_sends_nothing(fake: FakeAmiVoice) -> None:
-    out = client(fake).transcribe(np.zeros(0, dtype=np.float32), "en-US")
-    assert out.segments == [] and out.model == "-a-general-en"
+def test_wideband_audio_goes_as_16khz_pcm(fake: FakeAmiVoice) -> None:
+    engine(fake).transcribe(operator_channel(), "ja-JP", TranscribeOptions(source_sample_rate=44100))
+    assert (fake.requests[0].decoded.codec, fake.requests[0].decoded.rate) == ("pcm_s16le", 16000)  # type: ignore[union-attr]
+
+
+def test_logging_allowed_by_the_organisation_uses_the_logging_endpoint(fake: FakeAmiVoice) -> None:
+    engine(fake).transcribe(operator_channel(), "ja-JP", TranscribeOptions(engine_settings={"allow_logging": True}))
+    assert fake.requests[0].path == "/v1/recognize"
+
+
+def test_logging_allowed_by_the_deployment_can_be_refused_by_the_organisation(fake: FakeAmiVoice) -> None:
+    engine(fake, allow_logging=True).transcribe(operator_channel(), "ja-JP",
+                                                TranscribeOptions(engine_settings={"allow_logging": False}))
+    assert fake.requests[0].path == "/v1/nolog/recognize"
+
+
+def test_organisation_chooses_its_engine(fake: FakeAmiVoice) -> None:
+    result = engine(fake).transcribe(operator_channel(), "ja-JP",
+                                     TranscribeOptions(engine_settings={"engine_ja": "-a2-ja-general"}))
+    assert fake.requests[0].options["grammarFileNames"] == "-a2-ja-general"
+    assert result.model == "-a2-ja-general"
+
+
+def test_malformed_organisation_settings_fail_the_call_with_a_reason(fake: FakeAmiVoice) -> None:
+    with pytest.raises(AmiVoiceConfigError) as err:
+        engine(fake).transcribe(operator_channel(), "ja-JP", TranscribeOptions(engine_settings={"engine_ja": "general"}))
+    assert err.value.permanent and "engine_ja" in str(err.value) and "-a-general" in str(err.value)
     assert fake.requests == []
-
-
-def test_column_vector_is_mono_but_stereo_is_refused(fake: FakeAmiVoice) -> None:
-    fake.script(SR * 2, EN_UTTERANCES)
-    out = client(fake).transcribe(tone(SR * 2).reshape(-1, 1), "en-US")
-    assert out.text == "Hello, how are you?"
-    with pytest.raises(PermanentTranscriptionError, match="mono"):
-        client(fake).transcribe(np.zeros((2, SR), dtype=np.float32), "en-US")
 
 
 def test_unknown_language_is_permanent(fake: FakeAmiVoice) -> None:
     with pytest.raises(PermanentTranscriptionError, match="fr-FR"):
-        client(fake).transcribe(tone(SR), "fr-FR")
+        engine(fake).transcribe(operator_channel(), "fr-FR")
+
+
+# ---- result codes -----------------------------------------------------------------------------
+
+
+def test_sound_nobody_recognises_is_code_o_an_empty_channel_not_a_failure(fake: FakeAmiVoice) -> None:
+    mumble = voice_track(5.0, [(1.0, 2.5)], 1500.0)  # no voice at 1500 Hz: rejected, low confidence
+    result = engine(fake).transcribe(mumble, "ja-JP")
+    assert fake.requests[0].path == "/v1/nolog/recognize"
+    assert result.segments == [] and result.model == "-a-general"
+
+
+def test_a_quiet_line_gives_an_empty_channel(fake: FakeAmiVoice) -> None:
+    hiss = voice_track(5.0, [], OPERATOR_HZ, noise=0.003)
+    assert engine(fake).transcribe(hiss, "ja-JP").segments == []
+    assert len(fake.requests) == 1
+
+
+def test_digital_silence_sends_nothing(fake: FakeAmiVoice) -> None:
+    assert engine(fake).transcribe(np.zeros(16000, np.float32), "ja-JP").segments == []
+    assert engine(fake).transcribe(np.zeros(0, np.float32), "ja-JP").segments == []
     assert fake.requests == []
 
 
-# -- errors -------------------------------------------------------------------
-
-
-def test_auth_failure_is_permanent_and_clear(fake: FakeAmiVoice) -> None:
-    wrong = "ak-WRONG-0000-secret-value"
-    with pytest.raises(PermanentTranscriptionError) as info:
-        client(fake, appkey=wrong).transcribe(tone(SR), "ja-JP")
-    text = str(info.value)
-    assert "authentication failed" in text
-    assert "received illegal service authorization" in text
-    assert "CALLSIGHT_AMIVOICE_APPKEY" in text
-    assert wrong not in text and wrong not in repr(info.value)
-    assert info.value.permanent is True
-
-
-def test_http_5xx_is_transient(fake: FakeAmiVoice) -> None:
-    fake.fail_next(503)
-    with pytest.raises(TransientTranscriptionError, match="HTTP 503"):
-        client(fake).transcribe(tone(SR), "ja-JP")
-
-
-def test_http_404_is_permanent(fake: FakeAmiVoice) -> None:
-    bad = client(fake, sync_url=fake.base_url + "/v1/nowhere")
-    with pytest.raises(PermanentTranscriptionError, match="HTTP 404"):
-        bad.transcribe(tone(SR), "ja-JP")
-
-
-def test_timeout_is_transient(fake: FakeAmiVoice) -> None:
-    fake.delay_next(3.0)
-    started = time.monotonic()
-    with pytest.raises(TransientTranscriptionError, match="timed out"):
-        client(fake, read_timeout_s=0.3).transcribe(tone(SR), "ja-JP")
-    assert time.monotonic() - started < 2.0
-
-
-def test_connection_refused_is_transient(fake: FakeAmiVoice) -> None:
-    url = fake.sync_url
-    fake.stop()
-    with pytest.raises(TransientTranscriptionError, match="connection failed"):
-        client(fake, sync_url=url).transcribe(tone(SR), "ja-JP")
-
-
-def test_non_json_200_is_transient(fake: FakeAmiVoice) -> None:
-    fake.fail_next(200)  # an HTML page with status 200, as a broken proxy might send
-    with pytest.raises(TransientTranscriptionError, match="not JSON"):
-        client(fake).transcribe(tone(SR), "ja-JP")
-
-
-@pytest.mark.parametrize(
-    ("code", "message", "expected"),
-    [
-        ("-", "received illegal service authorization", PermanentTranscriptionError),
-        ("+", "received unsupported audio format", PermanentTranscriptionError),
-        ("o", "received too large audio data", PermanentTranscriptionError),
-        ("#", "bad parameter", PermanentTranscriptionError),
-        ("!", "failed to connect to recognizer server", TransientTranscriptionError),
-        (">", "failed to send audio data", TransientTranscriptionError),
-        ("b", "busy", TransientTranscriptionError),
-        ("Z", "something new", TransientTranscriptionError),
-        (None, "received illegal service authorization", PermanentTranscriptionError),
-    ],
-)
-def test_result_codes(
-    fake: FakeAmiVoice, code: str | None, message: str, expected: type[Exception]
-) -> None:
-    body: dict[str, object] = {"results": [], "text": "", "message": message}
-    if code is not None:
-        body["code"] = code
-    fake.reply_next(body)
-    with pytest.raises(expected) as info:
-        client(fake).transcribe(tone(SR), "ja-JP")
-    assert type(info.value) is expected
-    assert message in str(info.value)
-
-
-def test_empty_code_is_success(fake: FakeAmiVoice) -> None:
-    fake.reply_next({"results": [], "text": "", "code": "", "message": ""})
-    assert client(fake).transcribe(tone(SR), "ja-JP").segments == []
-
-
-# -- async --------------------------------------------------------------------
-
-
-def test_async_for_audio_over_the_sync_limit(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
-    limit = 64_000  # small stand-in for 16,777,215 to keep the test fast
-    with FakeAmiVoice(appkeys=[KEY], sync_max_bytes=limit) as fake:
-        n = SR * 3  # 96,044 bytes of WAV
-        fake.script(n, EN_UTTERANCES)
-        # The fake's sync endpoint refuses this audio, as the real one would.
-        wav = to_wav(tone(n))
-        refused = post_raw(
-            fake.sync_url,
-            [("u", (None, KEY)), ("d", (None, "-a-general-en")), ("a", ("a.wav", wav))],
-        )
-        assert refused["code"] == "o"
-        fake.requests.clear()
-
-        out = client(fake, sync_max_bytes=limit).transcribe(tone(n), "en-US")
-
-    assert out.text == "Hello, how are you?"
-    post, *polls = fake.requests
-    assert (post.method, post.path) == ("POST", "/v1/recognitions")
-    assert post.part_names == ["u", "d", "a"]
-    assert post.fields["u"] == KEY
-    assert post.fields["d"] == "grammarFileNames=-a-general-en compatibleWithSync=True"
-    assert post.wav is not None
-    assert (post.wav.channels, post.wav.sample_width, post.wav.frame_rate) == (
-        1,
-        2,
-        16_000,
-    )
-    assert [p.method for p in polls] == ["GET"] * len(polls)
-    sid = polls[0].path.rsplit("/", 1)[1]
-    assert all(p.path == f"/v1/recognitions/{sid}" for p in polls)
-    assert all(p.headers["authorization"] == f"Bearer {KEY}" for p in polls)
-
-
-def test_async_for_long_audio(fake: FakeAmiVoice) -> None:
-    fake.script(SR * 3, JA_UTTERANCES)
-    out = client(fake, sync_max_duration_s=2.0).transcribe(tone(SR * 3), "ja-JP")
-    assert out.segments[0].text == "アドバンスト・メディアは、音声認識です。"
-    assert fake.requests[0].path == "/v1/recognitions"
-
-
-def test_routing_rule_defaults() -> None:
-    s = AmiVoiceSettings(appkey=KEY)
-    assert s.sync_max_bytes == 16_777_215
-    assert not needs_async(16_777_215, 60.0, s)
-    assert needs_async(16_777_216, 60.0, s)
-    assert needs_async(1000, s.sync_max_duration_s + 1, s)
-
-
-def test_async_slow_job_completes(fake: FakeAmiVoice) -> None:
-    fake.script(SR * 3, JA_UTTERANCES, processing_polls=6)
-    out = client(fake, sync_max_duration_s=1.0).transcribe(tone(SR * 3), "ja-JP")
-    assert len(out.segments) == 2
-    polls = [r for r in fake.requests if r.method == "GET"]
-    assert len(polls) == 1 + 1 + 6 + 1  # queued, started, 6 x processing, completed
-
-
-def test_async_poll_survives_a_passing_5xx(fake: FakeAmiVoice) -> None:
-    fake.script(SR * 3, EN_UTTERANCES)
-    fake.fail_next(502, path="/v1/recognitions/")
-    out = client(fake, sync_max_duration_s=1.0).transcribe(tone(SR * 3), "en-US")
-    assert out.text == "Hello, how are you?"
-
-
-def test_async_poll_gives_up_after_repeated_failures(fake: FakeAmiVoice) -> None:
-    fake.script(SR * 3, EN_UTTERANCES)
-    fake.fail_next(502, path="/v1/recognitions/", times=4)
-    t = client(fake, sync_max_duration_s=1.0, poll_error_tolerance=3)
-    with pytest.raises(TransientTranscriptionError, match="HTTP 502"):
-        t.transcribe(tone(SR * 3), "en-US")
-    assert len([r for r in fake.requests if r.method == "GET"]) == 4
-
-
-def test_async_error_status(fake: FakeAmiVoice) -> None:
-    fake.script(SR * 3, JA_UTTERANCES, error_message="failed to recognize audio data")
-    with pytest.raises(TransientTranscriptionError) as info:
-        client(fake, sync_max_duration_s=1.0).transcribe(tone(SR * 3), "ja-JP")
-    assert "ended in error" in str(info.value)
-    assert "failed to recognize audio data" in str(info.value)
-
-
-def test_async_error_status_permanent_message(fake: FakeAmiVoice) -> None:
-    msg = "dsrh_code=+ amineth_message=received unsupported audio format"
-    fake.script(SR * 3, JA_UTTERANCES, error_message=msg)
-    with pytest.raises(PermanentTranscriptionError, match="unsupported audio format"):
-        client(fake, sync_max_duration_s=1.0).transcribe(tone(SR * 3), "ja-JP")
-
-
-def test_async_gives_up_after_max_wait(fake: FakeAmiVoice) -> None:
-    fake.script(SR * 3, JA_UTTERANCES, processing_polls=1_000_000)
-    slow = client(fake, sync_max_duration_s=1.0, max_wait_s=0.3, poll_interval_s=0.02)
-    started = time.monotonic()
-    with pytest.raises(TransientTranscriptionError, match="gave up") as info:
-        slow.transcribe(tone(SR * 3), "ja-JP")
-    assert "processing" in str(info.value)
-    assert time.monotonic() - started < 2.0
-
-
-def test_async_creation_auth_failure(fake: FakeAmiVoice) -> None:
-    wrong = "ak-WRONG-async-secret"
-    bad = client(fake, appkey=wrong, sync_max_duration_s=1.0)
-    with pytest.raises(PermanentTranscriptionError, match="authentication") as info:
-        bad.transcribe(tone(SR * 3), "ja-JP")
-    assert wrong not in str(info.value)
-    assert [r.method for r in fake.requests] == ["POST"]
-
-
-def test_async_default_result_format_is_understood(fake: FakeAmiVoice) -> None:
-    """Without compatibleWithSync the job answers with `segments`; same transcript."""
-    n = SR * 3
-    fake.script(n, JA_UTTERANCES, processing_polls=0)
-    wav = to_wav(tone(n))
-    created = post_raw(
-        fake.async_url,
-        [
-            ("u", (None, KEY)),
-            ("d", (None, "grammarFileNames=-a-general")),
-            ("a", ("x", wav)),
-        ],
-    )
-    sid = created["sessionid"]
-    url = f"{fake.async_url}/{sid}"
-    auth = {"Authorization": f"Bearer {KEY}"}
-    statuses = []
-    for _ in range(5):
-        body = requests.get(url, headers=auth, timeout=5).json()
-        statuses.append(body["status"])
-        if body["status"] == "completed":
-            break
-    assert statuses == ["queued", "started", "completed"]
-    assert "segments" in body
-    segs = parse_segments(body, "ja-JP")
-    assert [s.text for s in segs] == [
-        "アドバンスト・メディアは、音声認識です。",
-        "ありがとうございます",
-    ]
-
-
-# -- the fake itself rejects what the real service rejects ---------------------
-
-
-def test_fake_rejects_audio_before_u(fake: FakeAmiVoice) -> None:
-    wav = to_wav(tone(SR))
-    body = post_raw(
-        fake.sync_url,
-        [("d", (None, "-a-general")), ("a", ("a.wav", wav)), ("u", (None, KEY))],
-    )
-    assert (body["code"], body["message"]) == (
-        "-",
-        "received illegal service authorization",
-    )
-
-
-def test_fake_rejects_non_wav_and_wrong_formats(fake: FakeAmiVoice) -> None:
-    def wav(rate: int, channels: int) -> bytes:
-        buf = io.BytesIO()
-        with wave.open(buf, "wb") as w:
-            w.setnchannels(channels)
-            w.setsampwidth(2)
-            w.setframerate(rate)
-            w.writeframes(b"\0\0" * channels * 800)
-        return buf.getvalue()
-
-    for audio in (b"this is not audio", wav(8000, 1), wav(16000, 2)):
-        body = post_raw(
-            fake.sync_url,
-            [("u", (None, KEY)), ("d", (None, "-a-general")), ("a", ("a", audio))],
-        )
-        assert body["code"] == "+", audio[:20]
-
-
-def test_fake_enforces_the_documented_sync_limit(fake: FakeAmiVoice) -> None:
-    big = b"RIFF" + b"\0" * (16_777_216 - 4)
-    body = post_raw(
-        fake.sync_url,
-        [("u", (None, KEY)), ("d", (None, "-a-general")), ("a", ("a", big))],
-    )
-    assert body["code"] == "o"
-
-
-def test_fake_polling_needs_bearer(fake: FakeAmiVoice) -> None:
-    created = post_raw(
-        fake.async_url,
-        [
-            ("u", (None, KEY)),
-            ("d", (None, "-a-general")),
-            ("a", ("a", to_wav(tone(SR)))),
-        ],
-    )
-    url = f"{fake.async_url}/{created['sessionid']}"
-    assert requests.get(url, timeout=5).status_code == 401
-    assert (
-        requests.get(
-            url, headers={"Authorization": "Bearer nope"}, timeout=5
-        ).status_code
-        == 401
-    )
-    ok = requests.get(url, headers={"Authorization": f"Bearer {KEY}"}, timeout=5)
-    assert ok.json()["status"] == "queued"
-
-
-# -- configuration and secrecy ------------------------------------------------
-
-
-def test_from_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    env = {
-        "CALLSIGHT_AMIVOICE_APPKEY": KEY,
-        "CALLSIGHT_AMIVOICE_SYNC_URL": "http://sync.example/v1/nolog/recognize",
-        "CALLSIGHT_AMIVOICE_ASYNC_URL": "http://async.example/v1/recognitions",
-        "CALLSIGHT_AMIVOICE_ENGINE_JA": "-a-medgeneral",
-        "CALLSIGHT_AMIVOICE_ENGINE_EN": "-a-general-en",
-        "CALLSIGHT_AMIVOICE_POLL_INTERVAL_S": "2.5",
-        "CALLSIGHT_AMIVOICE_MAX_WAIT_S": "900",
-    }
-    s = AmiVoiceSettings.from_env(env)
-    assert s.appkey == KEY
-    assert s.sync_url.endswith("/nolog/recognize")
-    assert s.async_url == "http://async.example/v1/recognitions"
-    assert (s.engine_ja, s.engine_en) == ("-a-medgeneral", "-a-general-en")
-    assert (s.poll_interval_s, s.max_wait_s) == (2.5, 900.0)
-
-    defaults = AmiVoiceSettings.from_env({"CALLSIGHT_AMIVOICE_APPKEY": KEY})
-    assert defaults.sync_url == "https://acp-api.amivoice.com/v1/recognize"
-    assert defaults.async_url == "https://acp-api-async.amivoice.com/v1/recognitions"
-    assert (defaults.engine_ja, defaults.engine_en) == ("-a-general", "-a-general-en")
-
-    for name, value in env.items():
-        monkeypatch.setenv(name, value)
-    assert AmiVoiceTranscriber().settings.engine_ja == "-a-medgeneral"
-
-
-def test_missing_appkey_names_the_variable(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("CALLSIGHT_AMIVOICE_APPKEY", raising=False)
-    with pytest.raises(AmiVoiceConfigError, match="CALLSIGHT_AMIVOICE_APPKEY"):
-        AmiVoiceTranscriber()
-    with pytest.raises(AmiVoiceConfigError, match="CALLSIGHT_AMIVOICE_APPKEY"):
-        AmiVoiceSettings.from_env({"CALLSIGHT_AMIVOICE_APPKEY": "  "})
-    with pytest.raises(AmiVoiceConfigError, match="CALLSIGHT_AMIVOICE_MAX_WAIT_S"):
-        AmiVoiceSettings.from_env(
-            {"CALLSIGHT_AMIVOICE_APPKEY": KEY, "CALLSIGHT_AMIVOICE_MAX_WAIT_S": "soon"}
-        )
-
-
-def test_appkey_not_in_reprs(fake: FakeAmiVoice) -> None:
-    t = client(fake)
-    assert KEY not in repr(t) and KEY not in str(t)
-    assert KEY not in repr(t.settings)
-
-
-def _scenarios(fake: FakeAmiVoice) -> list[Callable[[], object]]:
-    long = SR * 3
-
-    def sync_5xx_echoing_key() -> object:
-        fake.reply_next({"message": f"bad key {KEY}"}, status=500)
-        return client(fake).transcribe(tone(SR), "ja-JP")
-
-    def code_echoing_key() -> object:
-        fake.reply_next({"code": "!", "message": f"upstream refused {KEY}"})
-        return client(fake).transcribe(tone(SR), "ja-JP")
-
-    def sync_timeout() -> object:
-        fake.delay_next(1.0)
-        return client(fake, read_timeout_s=0.2).transcribe(tone(SR), "ja-JP")
-
-    def async_error() -> object:
-        fake.script(long, JA_UTTERANCES, error_message=f"failed for {KEY}")
-        return client(fake, sync_max_duration_s=1.0).transcribe(tone(long), "ja-JP")
-
-    def async_give_up() -> object:
-        fake.script(long + 1, JA_UTTERANCES, processing_polls=1_000_000)
-        t = client(fake, sync_max_duration_s=1.0, max_wait_s=0.1)
-        return t.transcribe(tone(long + 1), "ja-JP")
-
-    def async_poll_401() -> object:
-        fake.script(long + 2, JA_UTTERANCES)
-        fake.reply_next(
-            {"message": f"who is {KEY}"}, status=401, path="/v1/recognitions/"
-        )
-        return client(fake, sync_max_duration_s=1.0).transcribe(tone(long + 2), "ja-JP")
-
-    return [
-        sync_5xx_echoing_key,
-        code_echoing_key,
-        sync_timeout,
-        async_error,
-        async_give_up,
-        async_poll_401,
-    ]
-
-
-def test_appkey_never_in_errors_or_logs(
-    fake: FakeAmiVoice, caplog: pytest.LogCaptureFixture
-) -> None:
+def test_bad_appkey_is_permanent_with_a_message_an_admin_understands(fake: FakeAmiVoice,
+                                                                     caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.DEBUG)
-    client(fake).transcribe(tone(SR), "ja-JP")  # a success, for the logs
-    for scenario in _scenarios(fake):
-        with pytest.raises(TranscriptionError) as info:
-            scenario()
-        exc = info.value
-        rendered = "".join(traceback.format_exception(exc))
-        assert KEY not in str(exc), scenario.__name__
-        assert KEY not in repr(exc), scenario.__name__
-        assert KEY not in rendered, scenario.__name__
-    assert "amivoice" in caplog.text
-    assert KEY not in caplog.text
+    bad = engine(fake, appkey="ak-WRONG-000000000000")
+    with pytest.raises(PermanentTranscriptionError) as err:
+        bad.transcribe(operator_channel(), "ja-JP")
+    text = str(err.value)
+    assert "APPKEY" in text and "CALLSIGHT_AMIVOICE_APPKEY" in text and "received illegal service authorization" in text
+    assert "ak-WRONG" not in text + caplog.text + "".join(traceback.format_exception(err.value))
 
 
-def test_parse_fillers_brackets_and_missing_times() -> None:
-    body = {
-        "results": [
-            {
-                "starttime": 1000,
-                "endtime": 2000,
-                "confidence": 0.8,
-                "tokens": [
-                    {"written": "%えー%", "starttime": 1000, "endtime": 1200},
-                    {"written": "「", "starttime": 1200, "endtime": 1200},
-                    {"written": "はい", "confidence": 1.7},
-                    {"written": "」"},
-                ],
-            },
-            {"tokens": [], "text": ""},
-        ]
-    }
-    (seg,) = parse_segments(body, "ja-JP")
-    assert seg.text == "えー「はい」"
-    assert [w.text for w in seg.words] == ["えー", "「はい」"]
-    assert (seg.words[1].start, seg.words[1].end) == (1.2, 1.2)
-    assert seg.words[0].confidence == 0.8 and seg.words[1].confidence == 1.0
-    assert (seg.start, seg.end) == (1.0, 2.0)
+def test_bad_appkey_on_an_async_job_is_permanent(fake: FakeAmiVoice) -> None:
+    with pytest.raises(PermanentTranscriptionError, match="APPKEY"):
+        engine(fake, appkey="ak-WRONG-000000000000", sync_max_duration_s=1.0).transcribe(operator_channel(), "ja-JP")
+
+
+@pytest.mark.parametrize("code", [">", "+", "%"])
+def test_documented_client_errors_are_permanent(fake: FakeAmiVoice, code: str) -> None:
+    fake.reply_next({"results": [{"tokens": [], "tags": [], "rulename": "", "text": ""}], "text": "",
+                     "code": code, "message": "received illegal something"})
+    with pytest.raises(PermanentTranscriptionError) as err:
+        engine(fake).transcribe(operator_channel(), "ja-JP")
+    assert f"code {code!r}" in str(err.value) and "engine names" in str(err.value)
+
+
+@pytest.mark.parametrize("code", ["!", "?", "#", "Z"])
+def test_other_codes_are_logged_and_retried(fake: FakeAmiVoice, code: str, caplog: pytest.LogCaptureFixture) -> None:
+    fake.reply_next({"results": [], "text": "", "code": code, "message": "recognizer server trouble"})
+    with pytest.raises(TransientTranscriptionError, match="retried"):
+        engine(fake).transcribe(operator_channel(), "ja-JP")
+    assert f"code {code!r}" in caplog.text
+
+
+@pytest.mark.parametrize("status", [429, 500, 502, 503])
+def test_http_overload_and_server_errors_are_transient(fake: FakeAmiVoice, status: int) -> None:
+    fake.fail_next(status)
+    with pytest.raises(TransientTranscriptionError, match=f"HTTP {status}"):
+        engine(fake).transcribe(operator_channel(), "ja-JP")
+
+
+def test_a_wrong_url_is_permanent(fake: FakeAmiVoice) -> None:
+    with pytest.raises(PermanentTranscriptionError, match="HTTP 404"):
+        engine(fake, sync_base_url=fake.base_url + "/nope").transcribe(operator_channel(), "ja-JP")
+
+
+def test_unreachable_service_and_timeouts_are_transient(fake: FakeAmiVoice) -> None:
+    with pytest.raises(TransientTranscriptionError, match="connection failed"):
+        engine(fake, sync_base_url="http://127.0.0.1:9/v1").transcribe(operator_channel(), "ja-JP")
+    fake.delay_next(2.0)
+    with pytest.raises(TransientTranscriptionError, match="timed out"):
+        engine(fake, read_timeout_s=0.5).transcribe(operator_channel(), "ja-JP")
+
+
+def test_a_body_that_is_not_json_is_transient(fake: FakeAmiVoice) -> None:
+    fake.fail_next(200)
+    with pytest.raises(TransientTranscriptionError, match="not JSON"):
+        engine(fake).transcribe(operator_channel(), "ja-JP")
+
+
+# ---- asynchronous: long audio -----------------------------------------------------------
+
+
+def test_long_audio_goes_to_async_v2_with_a_batch_engine_and_no_logging(fake: FakeAmiVoice) -> None:
+    result = engine(fake, sync_max_duration_s=5.0).transcribe(operator_channel(), "ja-JP")
+    create = fake.created_jobs()
+    assert len(create) == 1 and create[0].part_names == ["u", "d", "a"]
+    assert create[0].options == {"grammarFileNames": "-a2b-ja-general", "loggingOptOut": "True"}
+    assert "compatibleWithSync" not in create[0].options
+    polls = fake.polls()
+    assert polls and all(p.headers["authorization"] == f"Bearer {KEY}" for p in polls)
+    # one segment per utterance, as AmiVoice grouped them
+    assert [s.text for s in result.segments] == ["お電話ありがとうございます。", "コールサイトの佐藤です。",
+                                                 "ご用件をどうぞ。"]
+    for seg, (a, b) in zip(result.segments, OPERATOR_BURSTS, strict=True):
+        assert seg.start == pytest.approx(a, abs=0.05) and seg.end == pytest.approx(b, abs=0.05)
+    assert result.model == "-a2b-ja-general"
+
+
+def test_async_english_uses_the_multilingual_batch_engine(fake: FakeAmiVoice) -> None:
+    audio = voice_track(6.0, CUSTOMER_BURSTS, CUSTOMER_HZ)
+    result = engine(fake, sync_max_duration_s=1.0).transcribe(audio, "en-US", TranscribeOptions(source_sample_rate=8000))
+    job = fake.created_jobs()[0]
+    assert job.options["grammarFileNames"] == "-a2b-multi-general"
+    assert (job.decoded.codec, job.decoded.rate) == ("pcm_mulaw", 8000)  # type: ignore[union-attr]
+    assert [s.text for s in result.segments] == ["Hello, my router is broken.", "Thanks!"]
+
+
+def test_async_with_logging_allowed_sends_no_opt_out(fake: FakeAmiVoice) -> None:
+    engine(fake, sync_max_duration_s=1.0).transcribe(operator_channel(), "ja-JP",
+                                                     TranscribeOptions(engine_settings={"allow_logging": True}))
+    assert "loggingOptOut" not in fake.created_jobs()[0].options
+
+
+def test_audio_over_the_sync_size_limit_goes_async(fake: FakeAmiVoice) -> None:
+    engine(fake, sync_max_bytes=10_000).transcribe(operator_channel(), "ja-JP")
+    assert len(fake.created_jobs()) == 1 and not [r for r in fake.requests if "recognize" in r.path]
+
+
+def test_async_silent_channel_job_ends_in_code_o_and_gives_an_empty_channel(fake: FakeAmiVoice) -> None:
+    hiss = voice_track(8.0, [], OPERATOR_HZ, noise=0.003)
+    jobs = MemoryJobs()
+    result = engine(fake, sync_max_duration_s=1.0).transcribe(hiss, "ja-JP", TranscribeOptions(job_store=jobs))
+    assert result.segments == [] and len(fake.created_jobs()) == 1
+
+
+def test_async_job_failing_at_amivoice_is_retried_with_a_new_job(fake: FakeAmiVoice) -> None:
+    fake.job_errors.append("ERROR: Failed to transcribe in recognition process - amineth_result=0, "
+                           "amineth_code='!', amineth_message='failed to connect to recognizer server'")
+    jobs = MemoryJobs()
+    ami = engine(fake, sync_max_duration_s=1.0)
+    with pytest.raises(TransientTranscriptionError, match="retried"):
+        ami.transcribe(operator_channel(), "ja-JP", TranscribeOptions(job_store=jobs))
+    assert jobs.jobs == {}  # the failed job is forgotten: the next attempt submits again
+    result = ami.transcribe(operator_channel(), "ja-JP", TranscribeOptions(job_store=jobs))
+    assert len(fake.created_jobs()) == 2 and len(result.segments) == 3
+
+
+def test_async_job_with_a_client_error_is_permanent(fake: FakeAmiVoice) -> None:
+    fake.job_errors.append("ERROR: Failed to transcribe in recognition process - amineth_result=0, "
+                           "amineth_code='+', amineth_message='received unsupported audio format'")
+    with pytest.raises(PermanentTranscriptionError, match="code '\\+'"):
+        engine(fake, sync_max_duration_s=1.0).transcribe(operator_channel(), "ja-JP")
+
+
+def test_async_bad_key_on_poll_is_permanent(fake: FakeAmiVoice) -> None:
+    fake.processing_s = 1.0
+    ami = engine(fake, sync_max_duration_s=1.0)
+    threading.Timer(0.3, lambda: fake.appkeys.clear()).start()  # the key is revoked while the job runs
+    with pytest.raises(PermanentTranscriptionError, match="APPKEY"):
+        ami.transcribe(operator_channel(), "ja-JP")
+
+
+def test_failed_polls_are_tolerated(fake: FakeAmiVoice) -> None:
+    fake.processing_s = 0.5
+    fake.fail_next(503, path="/v2/recognitions/", times=3)
+    result = engine(fake, sync_max_duration_s=1.0).transcribe(operator_channel(), "ja-JP")
+    assert len(result.segments) == 3 and len(fake.created_jobs()) == 1
+
+
+def test_undocumented_status_is_waited_on(fake: FakeAmiVoice, caplog: pytest.LogCaptureFixture) -> None:
+    fake.processing_s = 0.5
+    fake.reply_next({"status": "reticulating", "session_id": "x"}, path="/v2/recognitions/")
+    result = engine(fake, sync_max_duration_s=1.0).transcribe(operator_channel(), "ja-JP")
+    assert len(result.segments) == 3 and "reticulating" in caplog.text
+
+
+# ---- long jobs: resume instead of resubmitting -----------------------------------------------
+
+
+def test_interrupted_job_is_resumed_by_the_next_attempt_without_a_second_submission(fake: FakeAmiVoice) -> None:
+    fake.processing_s = 2.0
+    jobs = MemoryJobs()
+    impatient = engine(fake, sync_max_duration_s=1.0, wait_base_s=0.3, wait_per_audio_s=0.01)
+    with pytest.raises(TransientTranscriptionError, match="resumes it"):
+        impatient.transcribe(operator_channel(), "ja-JP", TranscribeOptions(job_store=jobs))
+    (session_id,) = jobs.jobs.values()
+    # a new worker process: a new engine, the same call row
+    result = engine(fake, sync_max_duration_s=1.0).transcribe(operator_channel(), "ja-JP",
+                                                              TranscribeOptions(job_store=jobs))
+    assert len(fake.created_jobs()) == 1 and jobs.saves == 1
+    assert len(fake.polls(session_id)) >= 2 and len(result.segments) == 3
+
+
+def test_a_job_amivoice_no_longer_knows_is_submitted_again(fake: FakeAmiVoice) -> None:
+    jobs = MemoryJobs()
+    ami = engine(fake, sync_max_duration_s=1.0)
+    ami.transcribe(operator_channel(), "ja-JP", TranscribeOptions(job_store=jobs))
+    fake.jobs.clear()  # expired at AmiVoice
+    result = ami.transcribe(operator_channel(), "ja-JP", TranscribeOptions(job_store=jobs))
+    assert len(fake.created_jobs()) == 2 and len(result.segments) == 3
+
+
+def test_different_audio_or_options_never_resume_anothers_job(fake: FakeAmiVoice) -> None:
+    jobs = MemoryJobs()
+    ami = engine(fake, sync_max_duration_s=1.0)
+    ami.transcribe(operator_channel(), "ja-JP", TranscribeOptions(job_store=jobs))
+    other = voice_track(6.0, CUSTOMER_BURSTS, CUSTOMER_HZ)
+    result = ami.transcribe(other, "ja-JP", TranscribeOptions(job_store=jobs))
+    ami.transcribe(operator_channel(), "ja-JP", TranscribeOptions(job_store=jobs, engine_settings={"allow_logging": True}))
+    assert len(fake.created_jobs()) == 3 and len(jobs.jobs) == 3
+    assert result.segments[0].words[0].text == "Hello,"
+
+
+def test_the_wait_for_a_job_grows_with_the_audio(fake: FakeAmiVoice) -> None:
+    settings = AmiVoiceSettings.from_env({"CALLSIGHT_AMIVOICE_APPKEY": KEY})
+    assert settings.max_wait_s(4 * 3600) - settings.max_wait_s(60) == pytest.approx((4 * 3600 - 60) * 1.0)
+    fake.processing_s = lambda audio_s: audio_s * 0.1  # 0.8 s for 8 s of audio
+    waits_by_length = engine(fake, sync_max_duration_s=1.0, wait_base_s=0.2, wait_per_audio_s=0.2)
+    assert len(waits_by_length.transcribe(operator_channel(), "ja-JP").segments) == 3
+    fixed = engine(fake, sync_max_duration_s=1.0, wait_base_s=0.2, wait_per_audio_s=0.001)
+    with pytest.raises(TransientTranscriptionError, match="still"):
+        fixed.transcribe(operator_channel(), "ja-JP")
+
+
+# ---- vocabulary -------------------------------------------------------------------------------
+
+VOCABULARY = (VocabularyTerm("Callsight", "こーるさいと"), VocabularyTerm("光回線 プラス", "ヒカリカイセンプラス"),
+              VocabularyTerm("A|B", "えーびー"), VocabularyTerm("Zoom", "zoom"), VocabularyTerm("佐藤", ""))
+
+
+def test_vocabulary_goes_as_documented_profile_words_and_changes_the_result(fake: FakeAmiVoice) -> None:
+    result = engine(fake).transcribe(operator_channel(), "ja-JP", TranscribeOptions(vocabulary=VOCABULARY))
+    options = fake.requests[0].options
+    assert options["profileWords"] == "Callsight こーるさいと|光回線_プラス ヒカリカイセンプラス"
+    assert "Callsight" in words_of(result) and "コールサイト" not in words_of(result)
+
+
+def test_vocabulary_is_not_sent_with_english_calls(fake: FakeAmiVoice) -> None:
+    engine(fake).transcribe(voice_track(6.0, CUSTOMER_BURSTS, CUSTOMER_HZ), "en-US",
+                            TranscribeOptions(vocabulary=VOCABULARY))
+    assert "profileWords" not in fake.requests[0].options
+
+
+def test_vocabulary_is_sent_per_engine_on_async_too(fake: FakeAmiVoice) -> None:
+    result = engine(fake, sync_max_duration_s=1.0).transcribe(operator_channel(), "ja-JP",
+                                                              TranscribeOptions(vocabulary=VOCABULARY))
+    assert fake.created_jobs()[0].options["profileWords"].startswith("Callsight こーるさいと")
+    assert result.segments[1].words[0].text == "Callsight"
+
+
+# ---- secrets --------------------------------------------------------------------------------
+
+
+def test_appkey_never_shows_in_reprs_logs_or_errors(fake: FakeAmiVoice, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)
+    ami = engine(fake, sync_max_duration_s=1.0)
+    assert KEY not in repr(ami) + repr(ami.settings)
+    ami.transcribe(operator_channel(), "ja-JP")
+    fake.reply_next({"code": "!", "message": f"echo {KEY}"})
+    with pytest.raises(TransientTranscriptionError) as err:
+        engine(fake).transcribe(operator_channel(), "ja-JP")
+    assert KEY not in caplog.text + "".join(traceback.format_exception(err.value))
+
+
+def test_settings_from_the_environment() -> None:
+    with pytest.raises(AmiVoiceConfigError, match="CALLSIGHT_AMIVOICE_APPKEY"):
+        AmiVoiceSettings.from_env({})
+    s = AmiVoiceSettings.from_env({"CALLSIGHT_AMIVOICE_APPKEY": KEY, "CALLSIGHT_AMIVOICE_ENGINE_JA": "-a2-ja-general",
+                                   "CALLSIGHT_AMIVOICE_D_OPTIONS": "keepFillerToken=1",
+                                   "CALLSIGHT_AMIVOICE_8K_ENGINES": "-a-bizfinance"})
+    assert (s.engine_ja, s.batch_engine_ja, s.allow_logging) == ("-a2-ja-general", "-a2b-ja-general", False)
+    assert s.async_url.endswith("/v2/recognitions") and s.d_options == (("keepFillerToken", "1"),)
+    for bad in ({"CALLSIGHT_AMIVOICE_D_OPTIONS": "loggingOptOut=False"}, {"CALLSIGHT_AMIVOICE_ENGINE_EN": "english"},
+                {"CALLSIGHT_AMIVOICE_TELEPHONE_CODEC": "opus"}, {"CALLSIGHT_AMIVOICE_WAIT_BASE_S": "-1"}):
+        with pytest.raises(AmiVoiceConfigError):
+            AmiVoiceSettings.from_env({"CALLSIGHT_AMIVOICE_APPKEY": KEY, **bad})
+
+
+def test_extra_options_are_sent(fake: FakeAmiVoice) -> None:
+    engine(fake, d_options=(("keepFillerToken", "1"),)).transcribe(operator_channel(), "ja-JP")
+    assert fake.requests[0].options["keepFillerToken"] == "1"
+
+
+def test_two_channels_in_parallel_threads(fake: FakeAmiVoice) -> None:
+    """One engine serves several jobs' channels at once (a worker may run threads)."""
+    ami = engine(fake, sync_max_duration_s=1.0)
+    out: dict[str, Any] = {}
+
+    def run(name: str, audio: np.ndarray, lang: str) -> None:
+        out[name] = ami.transcribe(audio, lang, TranscribeOptions(job_store=MemoryJobs()))
+
+    threads = [threading.Thread(target=run, args=("op", operator_channel(), "ja-JP")),
+               threading.Thread(target=run, args=("cu", voice_track(6.0, CUSTOMER_BURSTS, CUSTOMER_HZ), "en-US"))]
+    t0 = time.monotonic()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(20)
+    assert time.monotonic() - t0 < 15
+    assert len(out["op"].segments) == 3 and len(out["cu"].segments) == 2

@@ -6,14 +6,14 @@ No queue, database or S3 here, so it can be run and measured on its own.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
 
 from callsight.telemetry import tracer
 from callsight_worker.decode import DecodedAudio, decode
-from callsight_worker.engines.base import Transcriber
+from callsight_worker.engines.base import TranscribeOptions, Transcriber
 from callsight_worker.transcript import CUSTOMER, MIXED, OPERATOR, Transcript, merge_channels
 
 _tracer = tracer("callsight.worker")
@@ -43,8 +43,9 @@ def _same_signal(a: np.ndarray, b: np.ndarray) -> bool:
 
 def transcribe_file(
     path: Path, audio_format: str, language: str, engine: Transcriber, operator_channel: str = "left",
-    max_duration_s: float = 4 * 3600,
+    max_duration_s: float = 4 * 3600, options: TranscribeOptions = TranscribeOptions(),
 ) -> PipelineResult:
+    """`options` carries what the call brings to every channel (vocabulary, job store, engine settings)."""
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
     with _tracer.start_as_current_span("decode"):
@@ -59,8 +60,9 @@ def transcribe_file(
     with _tracer.start_as_current_span("transcribe") as span:
         span.set_attribute("callsight.engine", engine.name)
         span.set_attribute("callsight.audio_seconds", audio.duration_s)
+        channel_options = replace(options, source_sample_rate=audio.source_sample_rate)
         for speaker, samples in zip(speakers, audio.channels, strict=True):
-            results.append((speaker, engine.transcribe(samples, language)))
+            results.append((speaker, engine.transcribe(samples, language, channel_options)))
     timings["transcribe"] = time.perf_counter() - t1
     transcript = merge_channels(results, audio.duration_s)
     return PipelineResult(audio=audio, transcript=transcript, timings=timings)

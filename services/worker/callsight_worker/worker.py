@@ -31,7 +31,8 @@ from callsight.storage import AudioStore, StorageUnavailable, analysis_key, tran
 from callsight.telemetry import attached, tracer
 from callsight_worker.call_analysis import AnalysedCall, analyse_for_storage
 from callsight_worker.decode import UndecodableAudio
-from callsight_worker.engines.base import TranscriptionError
+from callsight_worker.engine_jobs import CallEngineJobs
+from callsight_worker.engines.base import TranscribeOptions, TranscriptionError
 from callsight_worker.engines.factory import EngineRegistry
 from callsight_worker.pipeline import transcribe_file
 from callsight_worker.transcript import Transcript
@@ -167,7 +168,11 @@ class Worker:
         org = self.orgs.get(call.org_id)
         operator_channel = call.operator_channel or (org.operator_channel if org else "left")
         engine = self.engines.get(org.engine if org and org.engine else None)
-        result = transcribe_file(path, call.audio_format, call.language, engine, operator_channel)
+        options = TranscribeOptions(
+            job_store=CallEngineJobs(self.calls, call.uid),
+            engine_settings=((org.engine_settings or {}) if org else {}).get(engine.name) or {},
+        )
+        result = transcribe_file(path, call.audio_format, call.language, engine, operator_channel, options=options)
         for name, seconds in result.timings.items():
             STEP_SECONDS.labels(name).observe(seconds)
         AUDIO_SECONDS.inc(result.audio.duration_s)

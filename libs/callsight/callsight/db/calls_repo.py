@@ -15,7 +15,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Engine, and_, exists, func, or_, select, text, update
+from sqlalchemy import Engine, and_, cast, exists, func, or_, select, text, update
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.exc import IntegrityError
 
@@ -227,8 +228,9 @@ class CallRepository:
             "meta": transcript.get("meta"),
             "s3_key": s3_key,
         }
+        # the call's remote engine jobs are done with: nothing to resume any more
         call_values: dict[str, Any] = {"status": "Done", "status_rank": 2, "error": None, "finished_at": func.now(),
-                                       "updated_at": func.now()}
+                                       "updated_at": func.now(), "engine_jobs": {}}
         if language is not None:
             call_values.update(language=language.language, language_source=language.source,
                                detected_language=language.detected, language_confidence=language.confidence)
@@ -252,6 +254,26 @@ class CallRepository:
                 )
             )
         return CallRecord.from_row(row)
+
+    # ---- remote engine jobs: a restarted or redelivered job resumes them -----------
+
+    def engine_job(self, uid: str, key: str) -> str | None:
+        """The id of the remote job an engine started for this call under `key`, if any."""
+        q = select(calls.c.engine_jobs[key]["job_id"].astext).where(calls.c.uid == uid)
+        with self.engine.connect() as conn:
+            value = conn.execute(q).scalar()
+        return str(value) if value else None
+
+    def save_engine_job(self, uid: str, key: str, job_id: str) -> None:
+        entry = {key: {"job_id": job_id, "saved_at": dt.datetime.now(dt.UTC).isoformat()}}
+        with self.engine.begin() as conn:
+            conn.execute(update(calls).where(calls.c.uid == uid)
+                         .values(engine_jobs=calls.c.engine_jobs.op("||")(cast(json.dumps(entry), JSONB))))
+
+    def forget_engine_job(self, uid: str, key: str) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(update(calls).where(calls.c.uid == uid)
+                         .values(engine_jobs=calls.c.engine_jobs.op("-")(key)))
 
     def replace_transcript_text(self, uid: str, text: str, turns: list[dict[str, Any]]) -> None:
         """Overwrite a stored transcript's words (a re-analysis that redacted PII); status unchanged."""

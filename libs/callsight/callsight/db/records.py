@@ -67,6 +67,7 @@ class OrgRecord(FromRow):
     created_at: dt.datetime
     qa_form: dict[str, Any] | None = None  # None: the default form for the call's language
     vocabulary: list[dict[str, Any]] = field(default_factory=list)  # [{"text", "reading", "language"}]
+    engine_settings: dict[str, Any] | None = None  # {"amivoice": {...}}: the organisation's engine settings
 
 
 @dataclass(frozen=True)

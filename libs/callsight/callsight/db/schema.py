@@ -44,6 +44,8 @@ organizations = Table(
     Column("qa_form", JSONB, nullable=True),
     # product names and terms the engines should prefer: [{"text", "reading", "language"}] (migration 0005)
     Column("vocabulary", JSONB, nullable=False, server_default=text("'[]'::jsonb")),
+    # per engine, the organisation's own settings: {"amivoice": {...}} (migration 0006)
+    Column("engine_settings", JSONB, nullable=False, server_default=text("'{}'::jsonb")),
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     CheckConstraint("default_language IN ('ja-JP', 'en-US')", name="ck_org_language"),
     CheckConstraint("operator_channel IN ('left', 'right')", name="ck_org_operator_channel"),
@@ -98,6 +100,8 @@ calls = Table(
     Column("heartbeat_at", DateTime(timezone=True), nullable=True),
     Column("started_at", DateTime(timezone=True), nullable=True),
     Column("finished_at", DateTime(timezone=True), nullable=True),
+    # remote jobs a cloud engine started for this call, so a restarted worker resumes them (0006)
+    Column("engine_jobs", JSONB, nullable=False, server_default=text("'{}'::jsonb")),
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     UniqueConstraint("org_id", "call_id", name="uq_calls_org_call_id"),

@@ -9,8 +9,9 @@ and hallucination guards are built outside, from the words, the same way for eve
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 import numpy.typing as npt
@@ -62,6 +63,22 @@ class VocabularyTerm:
     reading: str = ""
 
 
+class EngineJobStore(Protocol):
+    """Where a cloud engine keeps the id of a job it started for this call.
+
+    A remote job outlives the worker that started it: a restarted or redelivered job
+    finds the id here and resumes polling instead of submitting (and paying for) the
+    audio again. `key` is chosen by the engine (it names the request: engine,
+    parameters, audio); the store keeps it with the call.
+    """
+
+    def load(self, key: str) -> str | None: ...
+
+    def save(self, key: str, job_id: str) -> None: ...
+
+    def forget(self, key: str) -> None: ...
+
+
 @dataclass(frozen=True)
 class TranscribeOptions:
     """What the pipeline knows about a channel beyond its samples."""
@@ -71,6 +88,11 @@ class TranscribeOptions:
     source_sample_rate: int = SAMPLE_RATE
     # the channel's own speech (seconds), after echo suppression; None = not known
     speech_regions: tuple[tuple[float, float], ...] | None = None
+    # remote jobs of this call (cloud engines); None = nothing to resume, keep nothing
+    job_store: EngineJobStore | None = None
+    # the organisation's settings for the engine in use (e.g. AmiVoice engine names and
+    # logging); each engine validates its own, an empty mapping means its defaults
+    engine_settings: Mapping[str, Any] = field(default_factory=dict)
 
 
 class TranscriptionError(Exception):
