@@ -36,6 +36,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
+import logging
 import threading
 import time
 import unicodedata
@@ -172,6 +173,7 @@ class FakeAmiVoice:
         return f"{self.base_url}/v2/recognitions"
 
     def start(self) -> FakeAmiVoice:
+        logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one line per poll drowns the test output
         self._server = make_server("127.0.0.1", 0, self.app, threaded=True)
         self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
                                         daemon=True)

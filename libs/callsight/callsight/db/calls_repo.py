@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Engine, and_, cast, exists, func, or_, select, text, update
+from sqlalchemy import Engine, and_, exists, func, literal, or_, select, text, update
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.exc import IntegrityError
@@ -268,7 +268,7 @@ class CallRepository:
         entry = {key: {"job_id": job_id, "saved_at": dt.datetime.now(dt.UTC).isoformat()}}
         with self.engine.begin() as conn:
             conn.execute(update(calls).where(calls.c.uid == uid)
-                         .values(engine_jobs=calls.c.engine_jobs.op("||")(cast(json.dumps(entry), JSONB))))
+                         .values(engine_jobs=calls.c.engine_jobs.op("||")(literal(entry, JSONB))))
 
     def forget_engine_job(self, uid: str, key: str) -> None:
         with self.engine.begin() as conn:
