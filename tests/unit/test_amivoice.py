@@ -371,6 +371,16 @@ def test_a_job_amivoice_no_longer_knows_is_submitted_again(fake: FakeAmiVoice) -
     assert len(fake.created_jobs()) == 2 and len(result.segments) == 3
 
 
+def test_a_stored_job_refused_after_an_appkey_rotation_is_submitted_again(fake: FakeAmiVoice) -> None:
+    jobs = MemoryJobs()
+    ami = engine(fake, sync_max_duration_s=1.0)
+    ami.transcribe(operator_channel(), "ja-JP", TranscribeOptions(job_store=jobs))
+    fake.reply_next({"code": "-", "message": "received illegal service authorization"}, status=401,
+                    path="/v2/recognitions/")
+    result = ami.transcribe(operator_channel(), "ja-JP", TranscribeOptions(job_store=jobs))
+    assert len(fake.created_jobs()) == 2 and len(result.segments) == 3
+
+
 def test_different_audio_or_options_never_resume_anothers_job(fake: FakeAmiVoice) -> None:
     jobs = MemoryJobs()
     ami = engine(fake, sync_max_duration_s=1.0)

@@ -22,6 +22,10 @@ class JobNotFound(Exception):
     """AmiVoice does not know this session id (expired, or never ours): submit again."""
 
 
+class PollRefused(PermanentTranscriptionError):
+    """AmiVoice refused the APPKEY on a poll (HTTP 401/403)."""
+
+
 class AmiVoiceHttp:
     def __init__(self, settings: AmiVoiceSettings) -> None:
         self.settings = settings
@@ -67,7 +71,8 @@ class AmiVoiceHttp:
         if status in (408, 425, 429) or status >= 500:
             raise TransientTranscriptionError(text)
         if status in (401, 403):
-            raise PermanentTranscriptionError(f"{text}: the APPKEY was not accepted; {APPKEY_HINT}")
+            refused = PollRefused if method == "GET" else PermanentTranscriptionError
+            raise refused(f"{text}: the APPKEY was not accepted; {APPKEY_HINT}")
         raise PermanentTranscriptionError(f"{text}: the request was refused (is the AmiVoice URL right?)")
 
     def _json(self, resp: requests.Response, what: str) -> dict[str, Any]:

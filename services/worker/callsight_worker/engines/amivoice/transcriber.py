@@ -40,7 +40,7 @@ from .config import (
     plan_channel,
 )
 from .engines import engine_info
-from .http import AmiVoiceHttp, JobNotFound
+from .http import AmiVoiceHttp, JobNotFound, PollRefused
 from .vocabulary import profile_words
 
 log = logging.getLogger(__name__)
@@ -136,14 +136,18 @@ class AmiVoiceTranscriber:
                     store.save(key, session_id)
             try:
                 body = self._poll(session, session_id, deadline)
-            except JobNotFound:
+            except (JobNotFound, PollRefused) as exc:
                 if store:
                     store.forget(key)
                 if resumed:
-                    log.warning("amivoice: job %s is no longer known to AmiVoice; submitting the audio again",
-                                session_id)
+                    # expired, or started under an APPKEY that has since been rotated: a new job
+                    # settles it (a key that is really wrong is refused again, at submission)
+                    log.warning("amivoice: stored job %s cannot be polled (%s); submitting the audio again",
+                                session_id, type(exc).__name__)
                     session_id, resumed = None, False
                     continue
+                if isinstance(exc, PollRefused):
+                    raise
                 raise TransientTranscriptionError(f"AmiVoice does not know job {session_id} it has just created") \
                     from None
             except (PermanentTranscriptionError, _JobFailed):
