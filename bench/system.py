@@ -23,7 +23,7 @@ import numpy as np
 import psutil
 import requests
 
-from callsight.v1 import status_service_pb2, status_service_pb2_grpc
+from callsight.v1 import calls_pb2, calls_pb2_grpc
 from callsight_stack.stack import Stack
 from tests import audio
 
@@ -156,9 +156,9 @@ def ingest_rate(stack: Stack, clients: int = 32, total: int = 320) -> Iterator[F
 
 def status_reads(stack: Stack, n: int = 2000) -> Iterator[Figure]:
     channel = grpc.insecure_channel(stack.env["CALLSIGHT_GRPC"])
-    stub = status_service_pb2_grpc.StatusServiceStub(channel)
+    stub = calls_pb2_grpc.CallsServiceStub(channel)
     org = stack.env["CALLSIGHT_ORG"]
-    calls = stub.ListCalls(status_service_pb2.ListCallsRequest(org_id=org, page_size=1), timeout=10).calls
+    calls = stub.ListCalls(calls_pb2.ListCallsRequest(org_id=org, page_size=1), timeout=10).calls
     call_id = calls[0].call_id
     from callsight.status_cache import StatusCache
 
@@ -171,7 +171,7 @@ def status_reads(stack: Stack, n: int = 2000) -> Iterator[Figure]:
             if evict:
                 cache.forget(org, call_id)
             s = time.perf_counter()
-            stub.GetCall(status_service_pb2.GetCallRequest(org_id=org, call_id=call_id), timeout=5)
+            stub.GetCall(calls_pb2.GetCallRequest(org_id=org, call_id=call_id), timeout=5)
             latencies.append(time.perf_counter() - s)
         elapsed = time.perf_counter() - t0
         yield Figure("Status reads", f"GetCall {label}: calls/s (1 client, sequential)", n / elapsed, "calls/s", cmd)
@@ -180,7 +180,7 @@ def status_reads(stack: Stack, n: int = 2000) -> Iterator[Figure]:
 
     def parallel(_: int) -> None:
         for _ in range(200):
-            stub.GetCall(status_service_pb2.GetCallRequest(org_id=org, call_id=call_id), timeout=5)
+            stub.GetCall(calls_pb2.GetCallRequest(org_id=org, call_id=call_id), timeout=5)
 
     t0 = time.perf_counter()
     with concurrent.futures.ThreadPoolExecutor(16) as pool:
@@ -216,14 +216,14 @@ def list_calls_at_1m(stack: Stack, rows: int = 1_000_000) -> Iterator[Figure]:
             conn.execute(text("ANALYZE calls"))
             yield Figure("Status reads", f"generate {rows - have} calls (INSERT ... generate_series)", time.perf_counter() - t0, "s",
                          "python -m bench --only list1m")
-    stub = status_service_pb2_grpc.StatusServiceStub(grpc.insecure_channel(stack.env["CALLSIGHT_GRPC"]))
+    stub = calls_pb2_grpc.CallsServiceStub(grpc.insecure_channel(stack.env["CALLSIGHT_GRPC"]))
     queries = {
-        "newest 50, no filter": status_service_pb2.ListCallsRequest(org_id=org, page_size=50),
-        "status=Failed": status_service_pb2.ListCallsRequest(org_id=org, statuses=[4], page_size=50),
-        "department + date range": status_service_pb2.ListCallsRequest(
+        "newest 50, no filter": calls_pb2.ListCallsRequest(org_id=org, page_size=50),
+        "status=Failed": calls_pb2.ListCallsRequest(org_id=org, statuses=[4], page_size=50),
+        "department + date range": calls_pb2.ListCallsRequest(
             org_id=org, department="dept-3", call_date_from="2025-03-01", call_date_to="2025-03-31", page_size=50),
-        "operator": status_service_pb2.ListCallsRequest(org_id=org, operator_id="op-7", page_size=50),
-        "customer": status_service_pb2.ListCallsRequest(org_id=org, customer_id="cust-123", page_size=50),
+        "operator": calls_pb2.ListCallsRequest(org_id=org, operator_id="op-7", page_size=50),
+        "customer": calls_pb2.ListCallsRequest(org_id=org, customer_id="cust-123", page_size=50),
     }
     for label, request in queries.items():
         times = []

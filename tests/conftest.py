@@ -85,6 +85,7 @@ def api(stack: Stack) -> Api:
 @pytest.fixture(scope="session")
 def admin(stack: Stack):  # type: ignore[no-untyped-def]
     """Direct access to the system of record, for setting up organisations and keys."""
+    from callsight.db.call_outbox import CallOutbox
     from callsight.db.calls_repo import CallRepository
     from callsight.db.engine import make_engine
     from callsight.db.orgs_repo import OrgRepository
@@ -94,6 +95,7 @@ def admin(stack: Stack):  # type: ignore[no-untyped-def]
     class Admin:
         orgs = OrgRepository(engine, [stack.env["CALLSIGHT_API_KEY_PEPPER"]])
         calls = CallRepository(engine)
+        outbox = CallOutbox(engine)
 
     Admin.engine = engine  # type: ignore[attr-defined]
     return Admin

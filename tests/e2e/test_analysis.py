@@ -146,7 +146,7 @@ def seed_call(admin: Any, org_id: str, operator: str, department: str, day: dt.d
               items: dict[str, bool] | None = None, change: float = 0.0) -> str:
     call_id = unique("seed")
     uid = str(uuid.uuid4())
-    admin.calls.create(uid=uid, org_id=org_id, call_id=call_id, language="en-US", operator_id=operator,
+    admin.outbox.create(uid=uid, org_id=org_id, call_id=call_id, language="en-US", operator_id=operator,
                        customer_id=customer, department=department, call_date=day, audio_format="wav",
                        size_bytes=1, audio_key=f"orgs/{org_id}/calls/{uid}/audio", status=status,
                        status_rank=2 if status == "Done" else 0)

@@ -15,7 +15,7 @@ pytestmark = pytest.mark.e2e
 
 def _done_call(admin: Any, text: str, language: str) -> str:
     uid, call_id = str(uuid.uuid4()), unique("search")
-    admin.calls.create(uid=uid, org_id="demo", call_id=call_id, language=language, call_date=dt.date.today(),
+    admin.outbox.create(uid=uid, org_id="demo", call_id=call_id, language=language, call_date=dt.date.today(),
                        audio_format="wav", size_bytes=1, audio_key=f"orgs/demo/calls/{uid}/audio")
     turns = [{"speaker": "customer", "start": 0.0, "end": 3.0, "text": text, "words": []}]
     transcript = {"language": language, "engine": "test", "model": "none", "speaker_mode": "stereo",

@@ -1,4 +1,5 @@
-"""The status service's gRPC contract, health and metrics of every service, the launcher."""
+"""The status deployment's gRPC contract (CallsService, AnalyticsService), health and metrics
+of every service, the launcher."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ import requests
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 
-from callsight.v1 import calls_pb2, status_service_pb2, status_service_pb2_grpc
+from callsight.v1 import calls_pb2, calls_pb2_grpc
 from tests import audio
 from tests.conftest import Api, unique
 
@@ -28,23 +29,23 @@ def channel(stack: Any) -> grpc.Channel:
 
 
 @pytest.fixture(scope="module")
-def status(channel: grpc.Channel) -> status_service_pb2_grpc.StatusServiceStub:
-    return status_service_pb2_grpc.StatusServiceStub(channel)
+def status(channel: grpc.Channel) -> calls_pb2_grpc.CallsServiceStub:
+    return calls_pb2_grpc.CallsServiceStub(channel)
 
 
 def test_grpc_health_and_reflection(channel: grpc.Channel) -> None:
-    reply = health_pb2_grpc.HealthStub(channel).Check(
-        health_pb2.HealthCheckRequest(service="callsight.v1.StatusService"), timeout=5)
-    assert reply.status == health_pb2.HealthCheckResponse.SERVING
+    for service in ("callsight.v1.CallsService", "callsight.v1.AnalyticsService"):
+        reply = health_pb2_grpc.HealthStub(channel).Check(health_pb2.HealthCheckRequest(service=service), timeout=5)
+        assert reply.status == health_pb2.HealthCheckResponse.SERVING, service
     stub = reflection_pb2_grpc.ServerReflectionStub(channel)
     responses = stub.ServerReflectionInfo(iter([reflection_pb2.ServerReflectionRequest(list_services="")]), timeout=5)
     names = {s.name for r in responses for s in r.list_services_response.service}
-    assert "callsight.v1.StatusService" in names
+    assert {"callsight.v1.CallsService", "callsight.v1.AnalyticsService"} <= names
 
 
 def test_watch_streams_status_changes_of_one_organisation(api: Api, status: Any, tmp_path: Path) -> None:
     events: list[calls_pb2.Call] = []
-    stream = status.WatchCalls(status_service_pb2.WatchCallsRequest(org_id="demo"), timeout=120)
+    stream = status.WatchCalls(calls_pb2.WatchCallsRequest(org_id="demo"), timeout=120)
 
     def consume() -> None:
         try:
@@ -73,15 +74,15 @@ def test_watch_streams_status_changes_of_one_organisation(api: Api, status: Any,
 def test_grpc_reads_are_scoped_and_validated(api: Api, status: Any, tmp_path: Path) -> None:
     call_id = unique("grpc")
     api.upload(audio.encode(tmp_path / "g.wav", [audio.speech("selfish")], "wav"), call_id=call_id, language="en-US")
-    call = status.GetCall(status_service_pb2.GetCallRequest(org_id="demo", call_id=call_id), timeout=5)
+    call = status.GetCall(calls_pb2.GetCallRequest(org_id="demo", call_id=call_id), timeout=5)
     assert call.call_id == call_id
     with pytest.raises(grpc.RpcError) as err:
-        status.GetCall(status_service_pb2.GetCallRequest(org_id="other-org-x", call_id=call_id), timeout=5)
+        status.GetCall(calls_pb2.GetCallRequest(org_id="other-org-x", call_id=call_id), timeout=5)
     assert err.value.code() == grpc.StatusCode.NOT_FOUND
     with pytest.raises(grpc.RpcError) as err:
-        status.ListCalls(status_service_pb2.ListCallsRequest(org_id=""), timeout=5)
+        status.ListCalls(calls_pb2.ListCallsRequest(org_id=""), timeout=5)
     assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT
-    page = status.ListCalls(status_service_pb2.ListCallsRequest(
+    page = status.ListCalls(calls_pb2.ListCallsRequest(
         org_id="demo", statuses=[calls_pb2.CALL_STATUS_DONE, calls_pb2.CALL_STATUS_QUEUED,
                                  calls_pb2.CALL_STATUS_PROCESSING], page_size=5), timeout=5)
     assert 0 < len(page.calls) <= 5
@@ -127,9 +128,9 @@ def test_launcher_writes_env_and_pid_files_and_restarts_a_killed_worker(stack: A
 
 
 def test_grpc_refuses_nul_characters_as_invalid_argument(status: Any) -> None:
-    for request in (status_service_pb2.GetCallRequest(org_id="demo", call_id="a\x00b"),
-                    status_service_pb2.ListCallsRequest(org_id="demo", department="x\x00")):
-        rpc = status.GetCall if isinstance(request, status_service_pb2.GetCallRequest) else status.ListCalls
+    for request in (calls_pb2.GetCallRequest(org_id="demo", call_id="a\x00b"),
+                    calls_pb2.ListCallsRequest(org_id="demo", department="x\x00")):
+        rpc = status.GetCall if isinstance(request, calls_pb2.GetCallRequest) else status.ListCalls
         with pytest.raises(grpc.RpcError) as err:
             rpc(request, timeout=5)
         assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT

@@ -48,6 +48,6 @@ def test_outbox_enqueues_a_call_whose_job_never_reached_sqs(api: Api, admin: Any
     key = audio_key("demo", uid)
     s3.put_object(Bucket="callsight", Key=key, Body=path.read_bytes())
     call_id = unique("outbox")
-    admin.calls.create(uid=uid, org_id="demo", call_id=call_id, language="en-US", call_date=dt.date.today(),
+    admin.outbox.create(uid=uid, org_id="demo", call_id=call_id, language="en-US", call_date=dt.date.today(),
                        audio_format="wav", size_bytes=path.stat().st_size, audio_key=key)
     assert api.wait_final(call_id, timeout_s=120)["status"] == "Done"

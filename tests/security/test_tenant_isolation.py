@@ -11,7 +11,7 @@ import pytest
 import requests
 
 from callsight.db.users_repo import UserRepository
-from callsight.v1 import status_service_pb2, status_service_pb2_grpc
+from callsight.v1 import calls_pb2, calls_pb2_grpc
 from tests import audio
 from tests.conftest import Api, unique
 
@@ -81,15 +81,15 @@ def test_a_web_session_of_another_organisation_sees_nothing(stack: Any, admin: A
 
 
 def test_grpc_reads_are_scoped_by_organisation(stack: Any, victim: dict[str, str]) -> None:
-    stub = status_service_pb2_grpc.StatusServiceStub(grpc.insecure_channel(stack.env["CALLSIGHT_GRPC"]))
+    stub = calls_pb2_grpc.CallsServiceStub(grpc.insecure_channel(stack.env["CALLSIGHT_GRPC"]))
     for rpc, request in [
-        (stub.GetCall, status_service_pb2.GetCallRequest(org_id="intruder-org", call_id=victim["call_id"])),
-        (stub.GetTranscript, status_service_pb2.GetTranscriptRequest(org_id="intruder-org", call_id=victim["call_id"])),
+        (stub.GetCall, calls_pb2.GetCallRequest(org_id="intruder-org", call_id=victim["call_id"])),
+        (stub.GetTranscript, calls_pb2.GetTranscriptRequest(org_id="intruder-org", call_id=victim["call_id"])),
     ]:
         with pytest.raises(grpc.RpcError) as err:
             rpc(request, timeout=5)
         assert err.value.code() == grpc.StatusCode.NOT_FOUND
-    listed = stub.ListCalls(status_service_pb2.ListCallsRequest(org_id="intruder-org", page_size=500), timeout=5)
+    listed = stub.ListCalls(calls_pb2.ListCallsRequest(org_id="intruder-org", page_size=500), timeout=5)
     assert victim["call_id"] not in {c.call_id for c in listed.calls}
 
 

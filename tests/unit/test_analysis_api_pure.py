@@ -6,9 +6,9 @@ import datetime as dt
 
 import pytest
 
-from callsight_upload.analysis import rerun_scope
-from callsight_upload.errors import ApiError
-from callsight_upload.qa_form import validated_form
+from callsight_upload.api.analysis import rerun_scope
+from callsight_upload.core.errors import ApiError
+from callsight_upload.core.qa_forms import validated_form
 
 pytestmark = pytest.mark.unit
 

@@ -7,10 +7,11 @@ import io
 
 import pytest
 
-from callsight_upload import exports, validation
-from callsight_upload.errors import ApiError
-from callsight_upload.sniff import sniff_audio
-from callsight_upload.upload_stream import read_upload
+from callsight_upload.api import exports
+from callsight_upload.api.upload_stream import read_upload
+from callsight_upload.core import validation
+from callsight_upload.core.errors import ApiError
+from callsight_upload.core.sniff import sniff_audio
 
 pytestmark = pytest.mark.unit
 

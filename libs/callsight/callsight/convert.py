@@ -51,6 +51,7 @@ def call_to_proto(record: CallRecord) -> calls_pb2.Call:
         language_confidence=record.language_confidence or 0.0,
         warnings=[calls_pb2.CallWarning(code=str(w.get("code", "")), message=str(w.get("message", "")))
                   for w in record.warnings or []],
+        audio_key=record.audio_key,
     )
     created, updated = timestamp(record.created_at), timestamp(record.updated_at)
     if created:

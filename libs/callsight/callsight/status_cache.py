@@ -11,7 +11,7 @@ from collections.abc import Iterator
 
 import redis
 
-from callsight.v1 import calls_pb2, status_service_pb2
+from callsight.v1 import calls_pb2
 
 log = logging.getLogger(__name__)
 
@@ -59,13 +59,13 @@ class StatusCache:
     def publish(self, call: calls_pb2.Call, previous: int) -> None:
         """Write-through then announce: watchers see the change at once."""
         self.put(call)
-        event = status_service_pb2.CallEvent(call=call, previous_status=previous)  # type: ignore[arg-type]
+        event = calls_pb2.CallEvent(call=call, previous_status=previous)  # type: ignore[arg-type]
         try:
             self.client.publish(channel(call.org_id), event.SerializeToString())
         except redis.RedisError as exc:
             log.warning("status publish failed: %s", exc)
 
-    def subscribe(self, org_id: str, timeout_s: float = 1.0) -> Iterator[status_service_pb2.CallEvent | None]:
+    def subscribe(self, org_id: str, timeout_s: float = 1.0) -> Iterator[calls_pb2.CallEvent | None]:
         """Yields events as they arrive, and None every `timeout_s` so callers can check
         for cancellation. Raises redis.RedisError when Redis goes away."""
         pubsub = self.client.pubsub(ignore_subscribe_messages=True)
@@ -76,7 +76,7 @@ class StatusCache:
                 if message is None:
                     yield None
                     continue
-                event = status_service_pb2.CallEvent()
+                event = calls_pb2.CallEvent()
                 event.ParseFromString(message["data"])
                 yield event
         finally:

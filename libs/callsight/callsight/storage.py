@@ -3,12 +3,23 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any, Protocol
 
 from botocore.exceptions import BotoCoreError, ClientError
 
 PART_SIZE = 8 * 1024 * 1024  # S3 needs >= 5 MiB per part except the last
+
+
+class ObjectBody(Protocol):
+    """The streamed body of an S3 object (botocore's StreamingBody)."""
+
+    def read(self, amt: int | None = None) -> bytes: ...
+
+    def iter_chunks(self, chunk_size: int = ...) -> Iterator[bytes]: ...
+
+    def close(self) -> None: ...
 
 
 class StorageUnavailable(RuntimeError):
@@ -100,7 +111,7 @@ class AudioStore:
         except (BotoCoreError, ClientError) as exc:
             raise StorageUnavailable(str(exc)) from exc
 
-    def open(self, key: str, byte_range: str | None = None) -> tuple[BinaryIO, dict[str, Any]]:
+    def open(self, key: str, byte_range: str | None = None) -> tuple[ObjectBody, dict[str, Any]]:
         args: dict[str, Any] = {"Bucket": self.bucket, "Key": key}
         if byte_range:
             args["Range"] = byte_range

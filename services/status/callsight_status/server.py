@@ -1,4 +1,5 @@
-"""Builds and runs the gRPC server: servicer, health, reflection, ops HTTP."""
+"""Builds and runs the gRPC server of the status deployment: the CallsService and the
+AnalyticsService (one servicer each), health, reflection, ops HTTP."""
 
 from __future__ import annotations
 
@@ -14,18 +15,24 @@ from grpc_reflection.v1alpha import reflection
 from sqlalchemy import text
 
 from callsight import grpc_tls
+from callsight.db.analyses_repo import AnalysisRepository
 from callsight.db.calls_repo import CallRepository
 from callsight.db.engine import make_engine
+from callsight.db.scorecards_repo import ScorecardRepository
 from callsight.ops_http import serve_ops
 from callsight.settings import Settings
 from callsight.status_cache import StatusCache
-from callsight.v1 import status_service_pb2, status_service_pb2_grpc
+from callsight.v1 import analytics_pb2, analytics_pb2_grpc, calls_pb2, calls_pb2_grpc
+from callsight_status.analytics_servicer import AnalyticsServicer
+from callsight_status.calls_servicer import CallsServicer
 from callsight_status.interceptors import MetricsInterceptor
-from callsight_status.servicer import StatusServicer
 
 log = logging.getLogger(__name__)
 
-SERVICE_NAME = status_service_pb2.DESCRIPTOR.services_by_name["StatusService"].full_name
+SERVICE_NAMES = (
+    calls_pb2.DESCRIPTOR.services_by_name["CallsService"].full_name,
+    analytics_pb2.DESCRIPTOR.services_by_name["AnalyticsService"].full_name,
+)
 
 
 def build_server(settings: Settings, address: str) -> tuple[grpc.Server, health.HealthServicer, int]:
@@ -36,10 +43,13 @@ def build_server(settings: Settings, address: str) -> tuple[grpc.Server, health.
         interceptors=[MetricsInterceptor()],
         maximum_concurrent_rpcs=256,
     )
-    status_service_pb2_grpc.add_StatusServiceServicer_to_server(StatusServicer(CallRepository(engine), cache), server)
+    calls = CallRepository(engine)
+    calls_pb2_grpc.add_CallsServiceServicer_to_server(CallsServicer(calls, cache), server)
+    analytics_pb2_grpc.add_AnalyticsServiceServicer_to_server(
+        AnalyticsServicer(calls, AnalysisRepository(engine), ScorecardRepository(engine)), server)
     health_servicer = health.HealthServicer(experimental_non_blocking=True)
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
-    reflection.enable_server_reflection((SERVICE_NAME, health.SERVICE_NAME, reflection.SERVICE_NAME), server)
+    reflection.enable_server_reflection((*SERVICE_NAMES, health.SERVICE_NAME, reflection.SERVICE_NAME), server)
     port = grpc_tls.add_port(server, address)
 
     def ready() -> tuple[bool, dict[str, str]]:
@@ -58,7 +68,7 @@ def build_server(settings: Settings, address: str) -> tuple[grpc.Server, health.
 def run(settings: Settings) -> None:
     server, health_servicer, port = build_server(settings, f"{os.environ.get('BIND_HOST', '0.0.0.0')}:{settings.port}")
     server.start()
-    for name in (SERVICE_NAME, ""):
+    for name in (*SERVICE_NAMES, ""):
         health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
     log.info("status service listening on port %d", port)
     stopped = threading.Event()

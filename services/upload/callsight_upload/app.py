@@ -1,18 +1,20 @@
-"""The gateway's Flask application factory."""
+"""The gateway's Flask application factory: the API (`api/`), the web app (`web/`) and
+what they share (`core/`), wired once per app."""
 
 from __future__ import annotations
 
 import time
 
-from flask import Flask, g, request
+from flask import Flask, Response, g, request
 from opentelemetry import context, propagate, trace
 
 from callsight.settings import Settings
 from callsight.telemetry import tracer
-from callsight_upload import analysis, calls, ingest, ops, qa_form, scorecards
-from callsight_upload.context import Services
-from callsight_upload.errors import register_error_handlers
-from callsight_upload.metrics import REQUEST_SECONDS
+from callsight_upload.api import register_api
+from callsight_upload.core import sessions
+from callsight_upload.core.connections import Connections
+from callsight_upload.core.errors import register_error_handlers
+from callsight_upload.core.metrics import REQUEST_SECONDS
 from callsight_upload.web import register_web
 
 SECURITY_HEADERS = {
@@ -31,17 +33,12 @@ def create_app(settings: Settings | None = None) -> Flask:
         MAX_FORM_MEMORY_SIZE=64 * 1024,
         JSON_SORT_KEYS=False,
     )
-    app.json.ensure_ascii = False  # type: ignore[attr-defined]
-    app.json.sort_keys = False  # type: ignore[attr-defined]
-    app.extensions["callsight"] = Services(settings)
+    app.json.ensure_ascii = False  # type: ignore[attr-defined]  # DefaultJSONProvider's, not on the base class
+    app.json.sort_keys = False  # type: ignore[attr-defined]  # likewise
+    app.extensions["callsight"] = Connections(settings)
     register_error_handlers(app)
-    app.register_blueprint(ops.bp)
-    app.register_blueprint(ingest.bp)
-    app.register_blueprint(calls.bp)
+    register_api(app)
     register_web(app)
-    app.register_blueprint(analysis.bp)
-    app.register_blueprint(qa_form.bp)
-    app.register_blueprint(scorecards.bp)
 
     http_tracer = tracer("callsight.upload")
 
@@ -53,6 +50,7 @@ def create_app(settings: Settings | None = None) -> Flask:
                                       context=parent, kind=trace.SpanKind.SERVER)
         g.trace_token = context.attach(trace.set_span_in_context(span))
         g.span = span
+        sessions.load_user()
 
     @app.teardown_request
     def _end_span(exc: BaseException | None) -> None:
@@ -64,7 +62,7 @@ def create_app(settings: Settings | None = None) -> Flask:
             context.detach(g.pop("trace_token"))
 
     @app.after_request
-    def _finish(response):  # type: ignore[no-untyped-def]
+    def _finish(response: Response) -> Response:
         for k, v in SECURITY_HEADERS.items():
             response.headers.setdefault(k, v)
         if "span" in g:

@@ -1,4 +1,6 @@
-"""CallRepository: every read and write of calls and transcripts, scoped by organisation.
+"""CallRepository: the reads of calls and transcripts (the status service's read models,
+the worker's own lookups) and the worker's guarded writes. The gateway's writes (the
+new call at ingest, a retry: the outbox) are in `call_outbox`.
 
 Status changes are guarded in SQL so they only move forward (Queued -> Processing ->
 Done | Failed) and only for the current generation of a call: a late duplicate job
@@ -10,7 +12,6 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import json
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -18,14 +19,9 @@ from typing import Any
 from sqlalchemy import Engine, and_, exists, func, literal, or_, select, text, update
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.exc import IntegrityError
 
 from callsight.db.records import CallRecord
 from callsight.db.schema import STATUS_RANK, calls, transcripts
-
-
-class DuplicateCallId(Exception):
-    """This organisation already has a call with this Call ID."""
 
 
 @dataclass
@@ -79,29 +75,6 @@ def _escape_like(value: str) -> str:
 class CallRepository:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
-
-    # ---- the gateway's writes ------------------------------------------------------
-
-    def call_id_taken(self, org_id: str, call_id: str) -> bool:
-        with self.engine.connect() as conn:
-            q = select(calls.c.uid).where(calls.c.org_id == org_id, calls.c.call_id == call_id)
-            return conn.execute(q).first() is not None
-
-    def create(self, **values: Any) -> CallRecord:
-        """Insert a new Queued call; the unique (org, Call ID) index settles races."""
-        values.setdefault("uid", str(uuid.uuid4()))
-        try:
-            with self.engine.begin() as conn:
-                row = conn.execute(calls.insert().values(**values).returning(*calls.c)).one()
-        except IntegrityError as exc:
-            if "uq_calls_org_call_id" in str(exc.orig):
-                raise DuplicateCallId(values.get("call_id")) from exc
-            raise
-        return CallRecord.from_row(row)
-
-    def mark_enqueued(self, uid: str) -> None:
-        with self.engine.begin() as conn:
-            conn.execute(update(calls).where(calls.c.uid == uid).values(enqueued_at=func.now()))
 
     # ---- reads ---------------------------------------------------------------------
 
@@ -291,19 +264,6 @@ class CallRepository:
                 update(calls)
                 .where(*conditions)
                 .values(status="Failed", status_rank=2, error=reason[:2000], finished_at=func.now(),
-                        updated_at=func.now())
-                .returning(*calls.c)
-            ).first()
-        return CallRecord.from_row(row) if row else None
-
-    def retry(self, org_id: str, call_id: str) -> CallRecord | None:
-        """A Failed call starts over as a new generation; older jobs for it are ignored."""
-        with self.engine.begin() as conn:
-            row = conn.execute(
-                update(calls)
-                .where(calls.c.org_id == org_id, calls.c.call_id == call_id, calls.c.status == "Failed")
-                .values(status="Queued", status_rank=0, error=None, generation=calls.c.generation + 1,
-                        attempts=0, enqueued_at=None, heartbeat_at=None, finished_at=None,
                         updated_at=func.now())
                 .returning(*calls.c)
             ).first()

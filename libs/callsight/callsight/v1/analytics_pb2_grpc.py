@@ -3,6 +3,7 @@
 import grpc
 import warnings
 
+from callsight.v1 import analytics_pb2 as callsight_dot_v1_dot_analytics__pb2
 
 GRPC_GENERATED_VERSION = '1.85.1'
 GRPC_VERSION = grpc.__version__
@@ -22,3 +23,257 @@ if _version_not_supported:
         + f' Please upgrade your grpc module to grpcio>={GRPC_GENERATED_VERSION}'
         + f' or downgrade your generated code using grpcio-tools<={GRPC_VERSION}.'
     )
+
+
+class AnalyticsServiceStub:
+    """Call analytics and scorecards: served by the status deployment, read by the gateway.
+    Every request is scoped to one organisation; dates are inclusive YYYY-MM-DD
+    (empty = open-ended) and apply to the call's call_date. Only Done calls count.
+    """
+
+    def __init__(self, channel):
+        """Constructor.
+
+        Args:
+            channel: A grpc.Channel.
+        """
+        self.GetAnalysis = channel.unary_unary(
+                '/callsight.v1.AnalyticsService/GetAnalysis',
+                request_serializer=callsight_dot_v1_dot_analytics__pb2.GetAnalysisRequest.SerializeToString,
+                response_deserializer=callsight_dot_v1_dot_analytics__pb2.Analysis.FromString,
+                _registered_method=True)
+        self.ListOperatorScorecards = channel.unary_unary(
+                '/callsight.v1.AnalyticsService/ListOperatorScorecards',
+                request_serializer=callsight_dot_v1_dot_analytics__pb2.ListOperatorScorecardsRequest.SerializeToString,
+                response_deserializer=callsight_dot_v1_dot_analytics__pb2.ListOperatorScorecardsResponse.FromString,
+                _registered_method=True)
+        self.GetOperatorScorecard = channel.unary_unary(
+                '/callsight.v1.AnalyticsService/GetOperatorScorecard',
+                request_serializer=callsight_dot_v1_dot_analytics__pb2.GetOperatorScorecardRequest.SerializeToString,
+                response_deserializer=callsight_dot_v1_dot_analytics__pb2.GetOperatorScorecardResponse.FromString,
+                _registered_method=True)
+        self.ListDepartmentAnalytics = channel.unary_unary(
+                '/callsight.v1.AnalyticsService/ListDepartmentAnalytics',
+                request_serializer=callsight_dot_v1_dot_analytics__pb2.ListDepartmentAnalyticsRequest.SerializeToString,
+                response_deserializer=callsight_dot_v1_dot_analytics__pb2.ListDepartmentAnalyticsResponse.FromString,
+                _registered_method=True)
+        self.ListCustomerCalls = channel.unary_unary(
+                '/callsight.v1.AnalyticsService/ListCustomerCalls',
+                request_serializer=callsight_dot_v1_dot_analytics__pb2.ListCustomerCallsRequest.SerializeToString,
+                response_deserializer=callsight_dot_v1_dot_analytics__pb2.ListCustomerCallsResponse.FromString,
+                _registered_method=True)
+
+
+class AnalyticsServiceServicer:
+    """Call analytics and scorecards: served by the status deployment, read by the gateway.
+    Every request is scoped to one organisation; dates are inclusive YYYY-MM-DD
+    (empty = open-ended) and apply to the call's call_date. Only Done calls count.
+    """
+
+    def GetAnalysis(self, request, context):
+        """One call's analysis (written by the workers).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListOperatorScorecards(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetOperatorScorecard(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListDepartmentAnalytics(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListCustomerCalls(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+
+def add_AnalyticsServiceServicer_to_server(servicer, server):
+    rpc_method_handlers = {
+            'GetAnalysis': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetAnalysis,
+                    request_deserializer=callsight_dot_v1_dot_analytics__pb2.GetAnalysisRequest.FromString,
+                    response_serializer=callsight_dot_v1_dot_analytics__pb2.Analysis.SerializeToString,
+            ),
+            'ListOperatorScorecards': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListOperatorScorecards,
+                    request_deserializer=callsight_dot_v1_dot_analytics__pb2.ListOperatorScorecardsRequest.FromString,
+                    response_serializer=callsight_dot_v1_dot_analytics__pb2.ListOperatorScorecardsResponse.SerializeToString,
+            ),
+            'GetOperatorScorecard': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetOperatorScorecard,
+                    request_deserializer=callsight_dot_v1_dot_analytics__pb2.GetOperatorScorecardRequest.FromString,
+                    response_serializer=callsight_dot_v1_dot_analytics__pb2.GetOperatorScorecardResponse.SerializeToString,
+            ),
+            'ListDepartmentAnalytics': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListDepartmentAnalytics,
+                    request_deserializer=callsight_dot_v1_dot_analytics__pb2.ListDepartmentAnalyticsRequest.FromString,
+                    response_serializer=callsight_dot_v1_dot_analytics__pb2.ListDepartmentAnalyticsResponse.SerializeToString,
+            ),
+            'ListCustomerCalls': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListCustomerCalls,
+                    request_deserializer=callsight_dot_v1_dot_analytics__pb2.ListCustomerCallsRequest.FromString,
+                    response_serializer=callsight_dot_v1_dot_analytics__pb2.ListCustomerCallsResponse.SerializeToString,
+            ),
+    }
+    generic_handler = grpc.method_handlers_generic_handler(
+            'callsight.v1.AnalyticsService', rpc_method_handlers)
+    server.add_generic_rpc_handlers((generic_handler,))
+    server.add_registered_method_handlers('callsight.v1.AnalyticsService', rpc_method_handlers)
+
+
+ # This class is part of an EXPERIMENTAL API.
+class AnalyticsService:
+    """Call analytics and scorecards: served by the status deployment, read by the gateway.
+    Every request is scoped to one organisation; dates are inclusive YYYY-MM-DD
+    (empty = open-ended) and apply to the call's call_date. Only Done calls count.
+    """
+
+    @staticmethod
+    def GetAnalysis(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/callsight.v1.AnalyticsService/GetAnalysis',
+            callsight_dot_v1_dot_analytics__pb2.GetAnalysisRequest.SerializeToString,
+            callsight_dot_v1_dot_analytics__pb2.Analysis.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListOperatorScorecards(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/callsight.v1.AnalyticsService/ListOperatorScorecards',
+            callsight_dot_v1_dot_analytics__pb2.ListOperatorScorecardsRequest.SerializeToString,
+            callsight_dot_v1_dot_analytics__pb2.ListOperatorScorecardsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetOperatorScorecard(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/callsight.v1.AnalyticsService/GetOperatorScorecard',
+            callsight_dot_v1_dot_analytics__pb2.GetOperatorScorecardRequest.SerializeToString,
+            callsight_dot_v1_dot_analytics__pb2.GetOperatorScorecardResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListDepartmentAnalytics(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/callsight.v1.AnalyticsService/ListDepartmentAnalytics',
+            callsight_dot_v1_dot_analytics__pb2.ListDepartmentAnalyticsRequest.SerializeToString,
+            callsight_dot_v1_dot_analytics__pb2.ListDepartmentAnalyticsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListCustomerCalls(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/callsight.v1.AnalyticsService/ListCustomerCalls',
+            callsight_dot_v1_dot_analytics__pb2.ListCustomerCallsRequest.SerializeToString,
+            callsight_dot_v1_dot_analytics__pb2.ListCustomerCallsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)

@@ -25,7 +25,7 @@ CALL_STATUS_DONE: CallStatus
 CALL_STATUS_FAILED: CallStatus
 
 class Call(_message.Message):
-    __slots__ = ("org_id", "call_id", "status", "error", "language", "operator_id", "customer_id", "department", "call_date", "duration_s", "channels", "sample_rate", "audio_format", "original_filename", "size_bytes", "has_transcript", "attempts", "created_at", "updated_at", "uid", "language_source", "detected_language", "language_confidence", "warnings")
+    __slots__ = ("org_id", "call_id", "status", "error", "language", "operator_id", "customer_id", "department", "call_date", "duration_s", "channels", "sample_rate", "audio_format", "original_filename", "size_bytes", "has_transcript", "attempts", "created_at", "updated_at", "uid", "language_source", "detected_language", "language_confidence", "warnings", "audio_key")
     ORG_ID_FIELD_NUMBER: _ClassVar[int]
     CALL_ID_FIELD_NUMBER: _ClassVar[int]
     STATUS_FIELD_NUMBER: _ClassVar[int]
@@ -50,6 +50,7 @@ class Call(_message.Message):
     DETECTED_LANGUAGE_FIELD_NUMBER: _ClassVar[int]
     LANGUAGE_CONFIDENCE_FIELD_NUMBER: _ClassVar[int]
     WARNINGS_FIELD_NUMBER: _ClassVar[int]
+    AUDIO_KEY_FIELD_NUMBER: _ClassVar[int]
     org_id: str
     call_id: str
     status: CallStatus
@@ -74,7 +75,8 @@ class Call(_message.Message):
     detected_language: str
     language_confidence: float
     warnings: _containers.RepeatedCompositeFieldContainer[CallWarning]
-    def __init__(self, org_id: _Optional[str] = ..., call_id: _Optional[str] = ..., status: _Optional[_Union[CallStatus, str]] = ..., error: _Optional[str] = ..., language: _Optional[str] = ..., operator_id: _Optional[str] = ..., customer_id: _Optional[str] = ..., department: _Optional[str] = ..., call_date: _Optional[str] = ..., duration_s: _Optional[float] = ..., channels: _Optional[int] = ..., sample_rate: _Optional[int] = ..., audio_format: _Optional[str] = ..., original_filename: _Optional[str] = ..., size_bytes: _Optional[int] = ..., has_transcript: _Optional[bool] = ..., attempts: _Optional[int] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., updated_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., uid: _Optional[str] = ..., language_source: _Optional[str] = ..., detected_language: _Optional[str] = ..., language_confidence: _Optional[float] = ..., warnings: _Optional[_Iterable[_Union[CallWarning, _Mapping]]] = ...) -> None: ...
+    audio_key: str
+    def __init__(self, org_id: _Optional[str] = ..., call_id: _Optional[str] = ..., status: _Optional[_Union[CallStatus, str]] = ..., error: _Optional[str] = ..., language: _Optional[str] = ..., operator_id: _Optional[str] = ..., customer_id: _Optional[str] = ..., department: _Optional[str] = ..., call_date: _Optional[str] = ..., duration_s: _Optional[float] = ..., channels: _Optional[int] = ..., sample_rate: _Optional[int] = ..., audio_format: _Optional[str] = ..., original_filename: _Optional[str] = ..., size_bytes: _Optional[int] = ..., has_transcript: _Optional[bool] = ..., attempts: _Optional[int] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., updated_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., uid: _Optional[str] = ..., language_source: _Optional[str] = ..., detected_language: _Optional[str] = ..., language_confidence: _Optional[float] = ..., warnings: _Optional[_Iterable[_Union[CallWarning, _Mapping]]] = ..., audio_key: _Optional[str] = ...) -> None: ...
 
 class CallWarning(_message.Message):
     __slots__ = ("code", "message")
@@ -137,3 +139,69 @@ class Transcript(_message.Message):
     turns: _containers.RepeatedCompositeFieldContainer[Turn]
     meta: _struct_pb2.Struct
     def __init__(self, org_id: _Optional[str] = ..., call_id: _Optional[str] = ..., language: _Optional[str] = ..., engine: _Optional[str] = ..., model: _Optional[str] = ..., speaker_mode: _Optional[str] = ..., duration_s: _Optional[float] = ..., text: _Optional[str] = ..., turns: _Optional[_Iterable[_Union[Turn, _Mapping]]] = ..., meta: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ...) -> None: ...
+
+class GetCallRequest(_message.Message):
+    __slots__ = ("org_id", "call_id")
+    ORG_ID_FIELD_NUMBER: _ClassVar[int]
+    CALL_ID_FIELD_NUMBER: _ClassVar[int]
+    org_id: str
+    call_id: str
+    def __init__(self, org_id: _Optional[str] = ..., call_id: _Optional[str] = ...) -> None: ...
+
+class ListCallsRequest(_message.Message):
+    __slots__ = ("org_id", "statuses", "department", "operator_id", "customer_id", "call_date_from", "call_date_to", "page_size", "page_token", "query")
+    ORG_ID_FIELD_NUMBER: _ClassVar[int]
+    STATUSES_FIELD_NUMBER: _ClassVar[int]
+    DEPARTMENT_FIELD_NUMBER: _ClassVar[int]
+    OPERATOR_ID_FIELD_NUMBER: _ClassVar[int]
+    CUSTOMER_ID_FIELD_NUMBER: _ClassVar[int]
+    CALL_DATE_FROM_FIELD_NUMBER: _ClassVar[int]
+    CALL_DATE_TO_FIELD_NUMBER: _ClassVar[int]
+    PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    QUERY_FIELD_NUMBER: _ClassVar[int]
+    org_id: str
+    statuses: _containers.RepeatedScalarFieldContainer[CallStatus]
+    department: str
+    operator_id: str
+    customer_id: str
+    call_date_from: str
+    call_date_to: str
+    page_size: int
+    page_token: str
+    query: str
+    def __init__(self, org_id: _Optional[str] = ..., statuses: _Optional[_Iterable[_Union[CallStatus, str]]] = ..., department: _Optional[str] = ..., operator_id: _Optional[str] = ..., customer_id: _Optional[str] = ..., call_date_from: _Optional[str] = ..., call_date_to: _Optional[str] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ..., query: _Optional[str] = ...) -> None: ...
+
+class ListCallsResponse(_message.Message):
+    __slots__ = ("calls", "next_page_token", "total_count")
+    CALLS_FIELD_NUMBER: _ClassVar[int]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    TOTAL_COUNT_FIELD_NUMBER: _ClassVar[int]
+    calls: _containers.RepeatedCompositeFieldContainer[Call]
+    next_page_token: str
+    total_count: int
+    def __init__(self, calls: _Optional[_Iterable[_Union[Call, _Mapping]]] = ..., next_page_token: _Optional[str] = ..., total_count: _Optional[int] = ...) -> None: ...
+
+class WatchCallsRequest(_message.Message):
+    __slots__ = ("org_id", "send_initial")
+    ORG_ID_FIELD_NUMBER: _ClassVar[int]
+    SEND_INITIAL_FIELD_NUMBER: _ClassVar[int]
+    org_id: str
+    send_initial: bool
+    def __init__(self, org_id: _Optional[str] = ..., send_initial: _Optional[bool] = ...) -> None: ...
+
+class CallEvent(_message.Message):
+    __slots__ = ("call", "previous_status")
+    CALL_FIELD_NUMBER: _ClassVar[int]
+    PREVIOUS_STATUS_FIELD_NUMBER: _ClassVar[int]
+    call: Call
+    previous_status: CallStatus
+    def __init__(self, call: _Optional[_Union[Call, _Mapping]] = ..., previous_status: _Optional[_Union[CallStatus, str]] = ...) -> None: ...
+
+class GetTranscriptRequest(_message.Message):
+    __slots__ = ("org_id", "call_id")
+    ORG_ID_FIELD_NUMBER: _ClassVar[int]
+    CALL_ID_FIELD_NUMBER: _ClassVar[int]
+    org_id: str
+    call_id: str
+    def __init__(self, org_id: _Optional[str] = ..., call_id: _Optional[str] = ...) -> None: ...

@@ -3,6 +3,7 @@
 import grpc
 import warnings
 
+from callsight.v1 import calls_pb2 as callsight_dot_v1_dot_calls__pb2
 
 GRPC_GENERATED_VERSION = '1.85.1'
 GRPC_VERSION = grpc.__version__
@@ -22,3 +23,217 @@ if _version_not_supported:
         + f' Please upgrade your grpc module to grpcio>={GRPC_GENERATED_VERSION}'
         + f' or downgrade your generated code using grpcio-tools<={GRPC_VERSION}.'
     )
+
+
+class CallsServiceStub:
+    """The read side of calls: served by the status deployment, read by the gateway.
+    Every request is scoped to one organisation (tenant); the caller has
+    authenticated the user or API key and passes the organisation it belongs to.
+    The status service owns these read models (PostgreSQL behind a Redis cache).
+    """
+
+    def __init__(self, channel):
+        """Constructor.
+
+        Args:
+            channel: A grpc.Channel.
+        """
+        self.GetCall = channel.unary_unary(
+                '/callsight.v1.CallsService/GetCall',
+                request_serializer=callsight_dot_v1_dot_calls__pb2.GetCallRequest.SerializeToString,
+                response_deserializer=callsight_dot_v1_dot_calls__pb2.Call.FromString,
+                _registered_method=True)
+        self.ListCalls = channel.unary_unary(
+                '/callsight.v1.CallsService/ListCalls',
+                request_serializer=callsight_dot_v1_dot_calls__pb2.ListCallsRequest.SerializeToString,
+                response_deserializer=callsight_dot_v1_dot_calls__pb2.ListCallsResponse.FromString,
+                _registered_method=True)
+        self.WatchCalls = channel.unary_stream(
+                '/callsight.v1.CallsService/WatchCalls',
+                request_serializer=callsight_dot_v1_dot_calls__pb2.WatchCallsRequest.SerializeToString,
+                response_deserializer=callsight_dot_v1_dot_calls__pb2.CallEvent.FromString,
+                _registered_method=True)
+        self.GetTranscript = channel.unary_unary(
+                '/callsight.v1.CallsService/GetTranscript',
+                request_serializer=callsight_dot_v1_dot_calls__pb2.GetTranscriptRequest.SerializeToString,
+                response_deserializer=callsight_dot_v1_dot_calls__pb2.Transcript.FromString,
+                _registered_method=True)
+
+
+class CallsServiceServicer:
+    """The read side of calls: served by the status deployment, read by the gateway.
+    Every request is scoped to one organisation (tenant); the caller has
+    authenticated the user or API key and passes the organisation it belongs to.
+    The status service owns these read models (PostgreSQL behind a Redis cache).
+    """
+
+    def GetCall(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListCalls(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def WatchCalls(self, request, context):
+        """Streams status changes of one organisation's calls as they happen.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetTranscript(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+
+def add_CallsServiceServicer_to_server(servicer, server):
+    rpc_method_handlers = {
+            'GetCall': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetCall,
+                    request_deserializer=callsight_dot_v1_dot_calls__pb2.GetCallRequest.FromString,
+                    response_serializer=callsight_dot_v1_dot_calls__pb2.Call.SerializeToString,
+            ),
+            'ListCalls': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListCalls,
+                    request_deserializer=callsight_dot_v1_dot_calls__pb2.ListCallsRequest.FromString,
+                    response_serializer=callsight_dot_v1_dot_calls__pb2.ListCallsResponse.SerializeToString,
+            ),
+            'WatchCalls': grpc.unary_stream_rpc_method_handler(
+                    servicer.WatchCalls,
+                    request_deserializer=callsight_dot_v1_dot_calls__pb2.WatchCallsRequest.FromString,
+                    response_serializer=callsight_dot_v1_dot_calls__pb2.CallEvent.SerializeToString,
+            ),
+            'GetTranscript': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetTranscript,
+                    request_deserializer=callsight_dot_v1_dot_calls__pb2.GetTranscriptRequest.FromString,
+                    response_serializer=callsight_dot_v1_dot_calls__pb2.Transcript.SerializeToString,
+            ),
+    }
+    generic_handler = grpc.method_handlers_generic_handler(
+            'callsight.v1.CallsService', rpc_method_handlers)
+    server.add_generic_rpc_handlers((generic_handler,))
+    server.add_registered_method_handlers('callsight.v1.CallsService', rpc_method_handlers)
+
+
+ # This class is part of an EXPERIMENTAL API.
+class CallsService:
+    """The read side of calls: served by the status deployment, read by the gateway.
+    Every request is scoped to one organisation (tenant); the caller has
+    authenticated the user or API key and passes the organisation it belongs to.
+    The status service owns these read models (PostgreSQL behind a Redis cache).
+    """
+
+    @staticmethod
+    def GetCall(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/callsight.v1.CallsService/GetCall',
+            callsight_dot_v1_dot_calls__pb2.GetCallRequest.SerializeToString,
+            callsight_dot_v1_dot_calls__pb2.Call.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListCalls(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/callsight.v1.CallsService/ListCalls',
+            callsight_dot_v1_dot_calls__pb2.ListCallsRequest.SerializeToString,
+            callsight_dot_v1_dot_calls__pb2.ListCallsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def WatchCalls(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_stream(
+            request,
+            target,
+            '/callsight.v1.CallsService/WatchCalls',
+            callsight_dot_v1_dot_calls__pb2.WatchCallsRequest.SerializeToString,
+            callsight_dot_v1_dot_calls__pb2.CallEvent.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetTranscript(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/callsight.v1.CallsService/GetTranscript',
+            callsight_dot_v1_dot_calls__pb2.GetTranscriptRequest.SerializeToString,
+            callsight_dot_v1_dot_calls__pb2.Transcript.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)

@@ -8,28 +8,33 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, g, jsonify, request
+from flask import Blueprint, jsonify, request
+from flask.typing import ResponseReturnValue
 
-from callsight.db.scorecards_repo import SORTABLE
 from callsight.v1 import analytics_pb2
-from callsight_upload.auth import require_api_key, services
-from callsight_upload.calls import _date_arg, rpc
-from callsight_upload.errors import ApiError
+from callsight_upload.core.args import date_arg
+from callsight_upload.core.auth import current_org, require_api_key
+from callsight_upload.core.connections import connections
+from callsight_upload.core.errors import ApiError
 
-bp = Blueprint("scorecards", __name__)
+bp = Blueprint("scorecards", __name__, url_prefix="/api/scorecards")
+departments_bp = Blueprint("departments", __name__, url_prefix="/api/analytics")
+customers_bp = Blueprint("customers", __name__, url_prefix="/api/customers")
 
 MEANS = ("mean_qa_score", "mean_operator_talk_share", "mean_silence_s", "mean_longest_silence_s",
          "mean_interruptions", "mean_customer_sentiment_change")
+# a scorecard sorts by the operator or by any figure of the contract (analytics.proto)
+SORTABLE = ("operator_id", *(f.name for f in analytics_pb2.Figures.DESCRIPTOR.fields if f.name != "items"))
 # JSON name -> the status service's name ("calls" is the count; in JSON a list of calls uses that key)
 PUBLIC_SORT = {("call_count" if name == "calls" else name): name for name in SORTABLE}
 CALL_FIGURES = ("qa_score", "operator_talk_share", "silence_s", "interruptions", "customer_sentiment_change")
 
 
 def _filter() -> analytics_pb2.ScorecardFilter:
-    date_from, date_to = _date_arg("date_from"), _date_arg("date_to")
+    date_from, date_to = date_arg("date_from"), date_arg("date_to")
     if date_from and date_to and date_from > date_to:
         raise ApiError(400, "invalid_date", "date_from must not be after date_to")
-    return analytics_pb2.ScorecardFilter(org_id=g.org.id, date_from=date_from, date_to=date_to,
+    return analytics_pb2.ScorecardFilter(org_id=current_org().id, date_from=date_from, date_to=date_to,
                                          department=request.args.get("department", "").strip())
 
 
@@ -65,21 +70,21 @@ def call_figures_json(c: analytics_pb2.CallFigures) -> dict[str, Any]:
     return body
 
 
-@bp.get("/api/scorecards/operators")
+@bp.get("/operators")
 @require_api_key
-def list_operator_scorecards():  # type: ignore[no-untyped-def]
+def list_operator_scorecards() -> ResponseReturnValue:
     sort, descending = _sort()
-    reply = rpc(services().status.ListOperatorScorecards,
-                analytics_pb2.ListOperatorScorecardsRequest(filter=_filter(), sort=sort, descending=descending))
+    reply = connections().reads.operator_scorecards(
+        analytics_pb2.ListOperatorScorecardsRequest(filter=_filter(), sort=sort, descending=descending))
     return jsonify({"operators": [{"operator_id": o.operator_id, **figures_json(o.figures)} for o in reply.operators],
                     "sort": {v: k for k, v in PUBLIC_SORT.items()}[sort], "order": "desc" if descending else "asc"})
 
 
-@bp.get("/api/scorecards/operators/<operator_id>")
+@bp.get("/operators/<operator_id>")
 @require_api_key
-def get_operator_scorecard(operator_id: str):  # type: ignore[no-untyped-def]
-    reply = rpc(services().status.GetOperatorScorecard,
-                analytics_pb2.GetOperatorScorecardRequest(filter=_filter(), operator_id=operator_id))
+def get_operator_scorecard(operator_id: str) -> ResponseReturnValue:
+    reply = connections().reads.operator_scorecard(
+        analytics_pb2.GetOperatorScorecardRequest(filter=_filter(), operator_id=operator_id))
     return jsonify({
         "operator_id": reply.operator_id,
         **figures_json(reply.figures),
@@ -88,20 +93,19 @@ def get_operator_scorecard(operator_id: str):  # type: ignore[no-untyped-def]
     })
 
 
-@bp.get("/api/analytics/departments")
+@departments_bp.get("/departments")
 @require_api_key
-def list_department_analytics():  # type: ignore[no-untyped-def]
-    reply = rpc(services().status.ListDepartmentAnalytics,
-                analytics_pb2.ListDepartmentAnalyticsRequest(filter=_filter()))
+def list_department_analytics() -> ResponseReturnValue:
+    reply = connections().reads.department_analytics(analytics_pb2.ListDepartmentAnalyticsRequest(filter=_filter()))
     return jsonify({"departments": [
         {"department": d.department or None, "operators": d.operators, **figures_json(d.figures)}
         for d in reply.departments
     ]})
 
 
-@bp.get("/api/customers/<customer_id>/calls")
+@customers_bp.get("/<customer_id>/calls")
 @require_api_key
-def list_customer_calls(customer_id: str):  # type: ignore[no-untyped-def]
-    reply = rpc(services().status.ListCustomerCalls,
-                analytics_pb2.ListCustomerCallsRequest(filter=_filter(), customer_id=customer_id))
+def list_customer_calls(customer_id: str) -> ResponseReturnValue:
+    reply = connections().reads.customer_calls(
+        analytics_pb2.ListCustomerCallsRequest(filter=_filter(), customer_id=customer_id))
     return jsonify({"customer_id": customer_id, "calls": [call_figures_json(c) for c in reply.calls]})

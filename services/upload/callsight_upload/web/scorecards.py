@@ -5,19 +5,16 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 
-from callsight_upload import sessions
-from callsight_upload.auth import services
-from callsight_upload.calls import _date_arg, rpc
-from callsight_upload.errors import ApiError
-from callsight_upload.web import page_error
+from callsight.v1 import analytics_pb2
+from callsight_upload.core import sessions
+from callsight_upload.core.args import date_arg
+from callsight_upload.core.connections import connections
+from callsight_upload.core.errors import ApiError
+from callsight_upload.web.common import page_error
 
-try:
-    from callsight.v1 import analytics_pb2
-except ImportError:  # contracts without call analytics
-    analytics_pb2 = None  # type: ignore[assignment]
-
-bp = Blueprint("web_scorecards", __name__)
+bp = Blueprint("web_scorecards", __name__, url_prefix="/scorecards")
 bp.register_error_handler(ApiError, page_error)
 
 COLUMNS = ("operator_id", "calls", "mean_qa_score", "mean_operator_talk_share", "mean_silence_s",
@@ -25,20 +22,16 @@ COLUMNS = ("operator_id", "calls", "mean_qa_score", "mean_operator_talk_share", 
 FIGURES = COLUMNS[1:]
 
 
-def _available() -> bool:
-    return analytics_pb2 is not None and hasattr(services().status, "ListOperatorScorecards")
-
-
-def _filter() -> tuple[Any, dict[str, str]]:
+def _filter() -> tuple[analytics_pb2.ScorecardFilter, dict[str, str]]:
     f = {"department": request.args.get("department", "").strip()[:200],
-         "date_from": _date_arg("date_from"), "date_to": _date_arg("date_to")}
-    message = analytics_pb2.ScorecardFilter(org_id=sessions.current_user().org_id,  # type: ignore[union-attr]
+         "date_from": date_arg("date_from"), "date_to": date_arg("date_to")}
+    message = analytics_pb2.ScorecardFilter(org_id=sessions.signed_in_user().org_id,
                                             department=f["department"], date_from=f["date_from"],
                                             date_to=f["date_to"])
     return message, f
 
 
-def figures(message: Any) -> dict[str, Any]:
+def figures(message: analytics_pb2.Figures) -> dict[str, Any]:
     out: dict[str, Any] = {"calls": message.calls, "analysed_calls": message.analysed_calls}
     for name in FIGURES[1:] + ("mean_longest_silence_s",):
         out[name] = getattr(message, name) if message.HasField(name) else None
@@ -46,17 +39,15 @@ def figures(message: Any) -> dict[str, Any]:
     return out
 
 
-@bp.get("/scorecards")
+@bp.get("")
 @sessions.login_required
-def operators():  # type: ignore[no-untyped-def]
-    if not _available():
-        return render_template("scorecards.html", unavailable=True, rows=[], filters={}, sort="", descending=False)
+def operators() -> ResponseReturnValue:
     message, f = _filter()
     sort = request.args.get("sort", "operator_id")
     sort = sort if sort in COLUMNS else "operator_id"
     descending = request.args.get("order") == "desc"
-    reply = rpc(services().status.ListOperatorScorecards,
-                analytics_pb2.ListOperatorScorecardsRequest(filter=message, sort=sort, descending=descending))
+    reply = connections().reads.operator_scorecards(
+        analytics_pb2.ListOperatorScorecardsRequest(filter=message, sort=sort, descending=descending))
     rows = [{"operator_id": o.operator_id, **figures(o.figures),
              "url": url_for("web_scorecards.operator", operator_id=o.operator_id, **{k: v for k, v in f.items() if v})}
             for o in reply.operators]
@@ -65,25 +56,23 @@ def operators():  # type: ignore[no-untyped-def]
         order = "asc" if column == sort and descending else ("desc" if column == sort else "asc")
         return url_for("web_scorecards.operators", sort=column, order=order, **{k: v for k, v in f.items() if v})
 
-    return render_template("scorecards.html", unavailable=False, rows=rows, filters=f, sort=sort,
+    return render_template("scorecards.html", rows=rows, filters=f, sort=sort,
                            descending=descending, sort_url=sort_url, columns=COLUMNS)
 
 
-@bp.get("/scorecards/operators/<operator_id>")
+@bp.get("/operators/<operator_id>")
 @sessions.login_required
-def operator(operator_id: str):  # type: ignore[no-untyped-def]
-    if not _available():
-        return render_template("scorecards.html", unavailable=True, rows=[], filters={}, sort="", descending=False)
+def operator(operator_id: str) -> ResponseReturnValue:
     message, f = _filter()
-    reply = rpc(services().status.GetOperatorScorecard,
-                analytics_pb2.GetOperatorScorecardRequest(filter=message, operator_id=operator_id))
+    reply = connections().reads.operator_scorecard(
+        analytics_pb2.GetOperatorScorecardRequest(filter=message, operator_id=operator_id))
     trend = [{"week": w.iso_week, **figures(w.figures)} for w in reply.trend]
     calls = []
     for c in reply.calls:
         calls.append({
             "call_id": c.call_id, "status": c.status, "call_date": c.call_date, "department": c.department,
             "duration_s": c.duration_s, "qa_score": c.qa_score if c.HasField("qa_score") else None,
-            "view_url": url_for("web_call.call_view", call_id=c.call_id),
+            "view_url": url_for("web_calls.call_view", call_id=c.call_id),
         })
     return render_template("operator.html", operator_id=operator_id, filters=f, overall=figures(reply.figures),
                            trend=trend, calls=calls)

@@ -1,13 +1,10 @@
-"""The analytics RPCs of the StatusService: thin translations to ScorecardRepository / AnalysisRepository.
-
-Mixed into `StatusServicer`, which provides `self.calls` (a CallRepository).
-"""
+"""AnalyticsService servicer: one call's analysis and the figures across calls, as thin
+translations to AnalysisRepository / ScorecardRepository."""
 
 from __future__ import annotations
 
 import datetime as dt
 import json
-from functools import cached_property
 from typing import Any
 
 import grpc
@@ -15,7 +12,7 @@ import grpc
 from callsight.db.analyses_repo import AnalysisRepository
 from callsight.db.calls_repo import CallRepository
 from callsight.db.scorecards_repo import SORTABLE, Figures, ScopeFilter, ScorecardRepository
-from callsight.v1 import analytics_pb2
+from callsight.v1 import analytics_pb2, analytics_pb2_grpc
 
 
 def _date(value: str, name: str, context: grpc.ServicerContext) -> dt.date | None:
@@ -56,16 +53,11 @@ def call_figures_to_proto(row: dict[str, Any]) -> analytics_pb2.CallFigures:
     )
 
 
-class AnalyticsRpcs:
-    calls: CallRepository
-
-    @cached_property
-    def analyses(self) -> AnalysisRepository:
-        return AnalysisRepository(self.calls.engine)
-
-    @cached_property
-    def scorecards(self) -> ScorecardRepository:
-        return ScorecardRepository(self.calls.engine)
+class AnalyticsServicer(analytics_pb2_grpc.AnalyticsServiceServicer):
+    def __init__(self, calls: CallRepository, analyses: AnalysisRepository, scorecards: ScorecardRepository) -> None:
+        self.calls = calls
+        self.analyses = analyses
+        self.scorecards = scorecards
 
     def GetAnalysis(self, request: analytics_pb2.GetAnalysisRequest, context: grpc.ServicerContext) -> analytics_pb2.Analysis:  # noqa: N802
         if not request.org_id or not request.call_id:

@@ -3,6 +3,7 @@
 The cookie holds a random secret (HttpOnly, SameSite=Lax, Secure when configured);
 the server keeps its SHA-256, the user and a CSRF token. Every state-changing form
 or XHR must echo the token (form field `csrf_token` or header `X-CSRF-Token`).
+`load_user` runs once before every request and sets `g.user` (None when signed out).
 """
 
 from __future__ import annotations
@@ -12,9 +13,10 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar
 
-from flask import Response, current_app, g, redirect, render_template, request, url_for
+from flask import Response, g, redirect, render_template, request, url_for
 
 from callsight.db.users_repo import SessionRecord, SessionRepository, UserRecord, UserRepository
+from callsight_upload.core.connections import connections
 
 F = TypeVar("F", bound=Callable[..., Any])
 COOKIE = "callsight_session"
@@ -25,28 +27,38 @@ class CsrfError(Exception):
     """A state-changing request without the session's CSRF token."""
 
 
-def _services():  # type: ignore[no-untyped-def]
-    return current_app.extensions["callsight"]
-
-
 def users() -> UserRepository:
-    return _services().users  # type: ignore[no-any-return]
+    return connections().users
 
 
 def sessions() -> SessionRepository:
-    return _services().web_sessions  # type: ignore[no-any-return]
+    return connections().web_sessions
+
+
+def load_user() -> None:
+    """Before each request: the signed-in session and user into `g`, once."""
+    token = request.cookies.get(COOKIE, "") if request.endpoint != "static" else ""
+    session = sessions().resolve(token) if token else None
+    g.web_session = session
+    g.user = session.user if session else None
 
 
 def current_session() -> SessionRecord | None:
-    if "web_session" not in g:
-        token = request.cookies.get(COOKIE, "")
-        g.web_session = sessions().resolve(token) if token else None
-    return g.web_session  # type: ignore[no-any-return]
+    session: SessionRecord | None = g.get("web_session")
+    return session
 
 
 def current_user() -> UserRecord | None:
-    session = current_session()
-    return session.user if session else None
+    user: UserRecord | None = g.get("user")
+    return user
+
+
+def signed_in_user() -> UserRecord:
+    """The user of a view behind `login_required` (never None there)."""
+    user = current_user()
+    if user is None:
+        raise RuntimeError("signed_in_user() outside a login_required view")
+    return user
 
 
 def csrf_token() -> str:
@@ -67,7 +79,7 @@ def check_csrf(allow_form: bool = True) -> None:
 
 def start_session(response: Response, user: UserRecord) -> None:
     token, _ = sessions().create(user.id)
-    settings = _services().settings
+    settings = connections().settings
     response.set_cookie(COOKIE, token, max_age=settings.session_absolute_s, httponly=True, samesite="Lax",
                         secure=settings.cookie_secure, path="/")
 
@@ -76,7 +88,7 @@ def end_session(response: Response) -> None:
     token = request.cookies.get(COOKIE, "")
     if token:
         sessions().delete(token)
-    response.delete_cookie(COOKIE, path="/", httponly=True, samesite="Lax", secure=_services().settings.cookie_secure)
+    response.delete_cookie(COOKIE, path="/", httponly=True, samesite="Lax", secure=connections().settings.cookie_secure)
 
 
 def login_required(view: F) -> F:

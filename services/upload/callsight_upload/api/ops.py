@@ -7,24 +7,25 @@ from pathlib import Path
 import grpc
 import yaml
 from flask import Blueprint, Response, jsonify
+from flask.typing import ResponseReturnValue
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from sqlalchemy import text
 
-from callsight_upload.auth import services
-from callsight_upload.metrics import render
+from callsight_upload.core.connections import connections
+from callsight_upload.core.metrics import render
 
 bp = Blueprint("ops", __name__)
-OPENAPI = Path(__file__).with_name("openapi.yaml")
+OPENAPI = Path(__file__).parents[1] / "openapi.yaml"
 
 
 @bp.get("/healthz")
-def healthz():  # type: ignore[no-untyped-def]
+def healthz() -> ResponseReturnValue:
     return jsonify({"status": "ok"})
 
 
 @bp.get("/readyz")
-def readyz():  # type: ignore[no-untyped-def]
-    svc = services()
+def readyz() -> ResponseReturnValue:
+    svc = connections()
     checks: dict[str, str] = {}
     try:
         with svc.engine.connect() as conn:
@@ -42,18 +43,18 @@ def readyz():  # type: ignore[no-untyped-def]
         reply = stub.Check(health_pb2.HealthCheckRequest(service=""), timeout=2)
         checks["status_service"] = "ok" if reply.status == health_pb2.HealthCheckResponse.SERVING else "not serving"
     except grpc.RpcError as exc:
-        checks["status_service"] = f"down: {exc.code().name}"  # type: ignore[attr-defined]
+        checks["status_service"] = f"down: {exc.code().name}"  # type: ignore[attr-defined]  # RpcError is a grpc.Call here
     checks["redis"] = "ok" if svc.cache.ping() else "down (degraded)"
     ready = all(v == "ok" for k, v in checks.items() if k != "redis")
     return jsonify({"status": "ready" if ready else "not ready", "checks": checks}), 200 if ready else 503
 
 
 @bp.get("/metrics")
-def metrics():  # type: ignore[no-untyped-def]
+def metrics() -> ResponseReturnValue:
     body, content_type = render()
     return Response(body, content_type=content_type)
 
 
 @bp.get("/api/openapi.json")
-def openapi():  # type: ignore[no-untyped-def]
+def openapi() -> ResponseReturnValue:
     return jsonify(yaml.safe_load(OPENAPI.read_text()))

@@ -179,9 +179,9 @@ MESSAGES: dict[str, tuple[str, str]] = {
 
 def locale() -> str:
     """The signed-in user's language; before sign-in, the browser's preference."""
-    user = g.get("web_session")
+    user = g.get("user")
     if user is not None:
-        return user.user.locale  # type: ignore[no-any-return]
+        return str(user.locale)
     best = request.accept_languages.best_match(LOCALES) if request else None
     return best or "ja"
 

@@ -8,7 +8,7 @@ from typing import Any
 
 from flask import request
 
-from callsight_upload.errors import ApiError
+from callsight_upload.core.errors import ApiError
 
 LANGUAGES = {"ja-jp": "ja-JP", "en-us": "en-US", "ja_jp": "ja-JP", "en_us": "en-US"}
 TEXT_FIELDS = ("call_id", "operator_id", "customer_id", "department")

@@ -10,35 +10,37 @@ import datetime as dt
 import json
 from typing import Any
 
-from flask import Blueprint, g, jsonify, request
+from flask import Blueprint, jsonify, request
+from flask.typing import ResponseReturnValue
 
-from callsight.db.records import CallRecord
+from callsight.convert import STATUS_TO_PROTO
 from callsight.db.scorecards_repo import ScopeFilter, ScorecardRepository
-from callsight.enqueue import job_for
+from callsight.enqueue import analysis_job
 from callsight.jobqueue import QueueUnavailable
-from callsight.v1 import analytics_pb2
-from callsight_upload.auth import require_api_key, services
-from callsight_upload.calls import rpc
-from callsight_upload.errors import ApiError
-from callsight_upload.validation import reject_nul_in_json
+from callsight_upload.core.auth import current_org, require_api_key
+from callsight_upload.core.connections import connections
+from callsight_upload.core.errors import ApiError
+from callsight_upload.core.serialize import call_json
+from callsight_upload.core.validation import reject_nul_in_json
 
-bp = Blueprint("analysis", __name__)
+bp = Blueprint("analysis", __name__, url_prefix="/api/calls/<call_id>/analysis")
+reruns_bp = Blueprint("reruns", __name__, url_prefix="/api/analysis")
 
 RERUN_FILTERS = {"department", "operator_id", "date_from", "date_to", "status"}
 MAX_RERUN = 10_000
 
 
-def _enqueue_analysis(call: CallRecord) -> None:
+def _enqueue_analysis(call_uid: str, org_id: str) -> None:
     try:
-        services().queue.send(job_for(call, kind="analyse"))
+        connections().queue.send(analysis_job(call_uid, org_id))
     except QueueUnavailable:
         raise ApiError(503, "queue_unavailable", "the job queue is unavailable right now; try again shortly") from None
 
 
-@bp.get("/api/calls/<call_id>/analysis")
+@bp.get("")
 @require_api_key
-def get_analysis(call_id: str):  # type: ignore[no-untyped-def]
-    stored = rpc(services().status.GetAnalysis, analytics_pb2.GetAnalysisRequest(org_id=g.org.id, call_id=call_id))
+def get_analysis(call_id: str) -> ResponseReturnValue:
+    stored = connections().reads.get_analysis(current_org().id, call_id)
     body: dict[str, Any] = {"call_id": stored.call_id, "updated_at": stored.updated_at}
     if stored.error:
         body.update(analysis_version=stored.analysis_version, error=stored.error)
@@ -47,15 +49,13 @@ def get_analysis(call_id: str):  # type: ignore[no-untyped-def]
     return jsonify(body)
 
 
-@bp.post("/api/calls/<call_id>/analysis")
+@bp.post("")
 @require_api_key
-def rerun_analysis(call_id: str):  # type: ignore[no-untyped-def]
-    call = services().calls.get(g.org.id, call_id)
-    if call is None:
-        raise ApiError(404, "not_found", f"call {call_id!r} not found")
-    if call.status != "Done":
-        raise ApiError(409, "not_ready", f"only a Done call can be analysed (status {call.status})")
-    _enqueue_analysis(call)
+def rerun_analysis(call_id: str) -> ResponseReturnValue:
+    call = connections().reads.get_call(current_org().id, call_id)
+    if call.status != STATUS_TO_PROTO["Done"]:
+        raise ApiError(409, "not_ready", f"only a Done call can be analysed (status {call_json(call)['status']})")
+    _enqueue_analysis(call.uid, call.org_id)
     return jsonify({"call_id": call_id, "queued": True, "analysis_url": f"/api/calls/{call_id}/analysis"}), 202
 
 
@@ -95,13 +95,13 @@ def rerun_scope(filters: Any, org_id: str) -> tuple[ScopeFilter, str | None]:
     return scope, _optional_text(filters, "operator_id")
 
 
-@bp.post("/api/analysis/rerun")
+@reruns_bp.post("/rerun")
 @require_api_key
-def rerun_many():  # type: ignore[no-untyped-def]
-    scope, operator_id = rerun_scope(request.get_json(silent=True) if request.data else {}, g.org.id)
-    calls = ScorecardRepository(services().engine).done_calls(scope, operator_id, limit=MAX_RERUN + 1)
+def rerun_many() -> ResponseReturnValue:
+    scope, operator_id = rerun_scope(request.get_json(silent=True) if request.data else {}, current_org().id)
+    calls = ScorecardRepository(connections().engine).done_calls(scope, operator_id, limit=MAX_RERUN + 1)
     if len(calls) > MAX_RERUN:
         raise ApiError(400, "too_many_calls", f"more than {MAX_RERUN} calls match; narrow the filters (e.g. dates)")
     for call in calls:
-        _enqueue_analysis(call)
+        _enqueue_analysis(call.uid, call.org_id)
     return jsonify({"queued": len(calls)}), 202

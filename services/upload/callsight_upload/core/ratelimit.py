@@ -11,7 +11,7 @@ import time
 
 import redis
 
-from callsight_upload.errors import ApiError
+from callsight_upload.core.errors import ApiError
 
 WINDOW_S = 60
 

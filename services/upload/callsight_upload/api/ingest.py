@@ -10,25 +10,27 @@ import datetime as dt
 import logging
 import uuid
 
-from flask import Blueprint, g, jsonify, request, url_for
+from flask import Blueprint, jsonify, request, url_for
+from flask.typing import ResponseReturnValue
 from opentelemetry import trace
 
 from callsight.convert import STATUS_TO_PROTO, call_to_proto
-from callsight.db.calls_repo import DuplicateCallId
+from callsight.db.call_outbox import DuplicateCallId
 from callsight.enqueue import enqueue_call
 from callsight.jobqueue import QueueUnavailable
 from callsight.storage import MultipartWriter, StorageUnavailable, audio_key
 from callsight.telemetry import inject, tracer
-from callsight_upload import validation
-from callsight_upload.auth import require_api_key, services
-from callsight_upload.errors import ApiError
-from callsight_upload.metrics import UPLOAD_BYTES, UPLOADS
-from callsight_upload.serialize import call_json
-from callsight_upload.sniff import CONTENT_TYPES, SNIFF_BYTES, SUPPORTED, sniff_audio
-from callsight_upload.upload_stream import ParsedUpload, read_upload, too_large_message
+from callsight_upload.api.upload_stream import ParsedUpload, read_upload, too_large_message
+from callsight_upload.core import validation
+from callsight_upload.core.auth import current_org, require_api_key
+from callsight_upload.core.connections import connections
+from callsight_upload.core.errors import ApiError
+from callsight_upload.core.metrics import UPLOAD_BYTES, UPLOADS
+from callsight_upload.core.serialize import call_json
+from callsight_upload.core.sniff import CONTENT_TYPES, SNIFF_BYTES, SUPPORTED, sniff_audio
 
 log = logging.getLogger(__name__)
-bp = Blueprint("ingest", __name__)
+bp = Blueprint("ingest", __name__, url_prefix="/api/ingest")
 
 # room for the multipart envelope and the text fields around the file itself
 FORM_OVERHEAD = 1024 * 1024
@@ -58,7 +60,7 @@ class SniffingSink:
         self.format = sniff_audio(bytes(self.head[:SNIFF_BYTES]))
         if self.format is None:
             raise ApiError(415, "unsupported_format", f"this file is not a supported recording; upload {SUPPORTED}")
-        self.writer = services().audio.writer(self.key, CONTENT_TYPES[self.format])
+        self.writer = connections().audio.writer(self.key, CONTENT_TYPES[self.format])
 
     def finish(self) -> None:
         if self.writer is None:
@@ -76,7 +78,7 @@ class SniffingSink:
             return
         if self.completed:
             try:
-                services().audio.delete(self.key)
+                connections().audio.delete(self.key)
             except StorageUnavailable:
                 log.error("could not delete orphan object %s", self.key)
         else:
@@ -106,10 +108,11 @@ def _metadata(parsed: ParsedUpload, org_default_language: str) -> dict[str, obje
     return meta
 
 
-@bp.post("/api/ingest/upload")
+@bp.post("/upload")
 @require_api_key
-def upload():  # type: ignore[no-untyped-def]
-    svc = services()
+def upload() -> ResponseReturnValue:
+    svc = connections()
+    org = current_org()
     limit = svc.settings.max_upload_bytes
     if request.mimetype != "multipart/form-data":
         raise ApiError(400, "invalid_form", "send multipart/form-data with the recording in a field named 'file'")
@@ -121,13 +124,13 @@ def upload():  # type: ignore[no-untyped-def]
         raise ApiError(413, "file_too_large", too_large_message(limit), {"Connection": "close"})
 
     uid = str(uuid.uuid4())
-    sink = SniffingSink(audio_key(g.org.id, uid))
+    sink = SniffingSink(audio_key(org.id, uid))
 
     def open_file(parsed: ParsedUpload, filename: str | None) -> SniffingSink:
         # Fields sent before the file are checked now, so a bad request fails before the upload.
         early = ParsedUpload(fields=parsed.fields, filename=filename)
-        meta = _metadata(early, g.org.default_language)
-        if svc.calls.call_id_taken(g.org.id, str(meta["call_id"])):
+        meta = _metadata(early, org.default_language)
+        if svc.outbox.call_id_taken(org.id, str(meta["call_id"])):
             raise ApiError(409, "duplicate_call_id", f"a call with Call ID {meta['call_id']!r} already exists")
         return sink
 
@@ -135,11 +138,11 @@ def upload():  # type: ignore[no-untyped-def]
         parsed = read_upload(request.stream, boundary, limit, open_file)
         if not parsed.file_seen:
             raise ApiError(400, "missing_file", "no recording: send it in a multipart field named 'file'")
-        meta = _metadata(parsed, g.org.default_language)
+        meta = _metadata(parsed, org.default_language)
         sink.finish()
-        record = svc.calls.create(
+        record = svc.outbox.create(
             uid=uid,
-            org_id=g.org.id,
+            org_id=org.id,
             audio_key=sink.key,
             audio_format=sink.format,
             size_bytes=parsed.file_bytes,
@@ -171,7 +174,7 @@ def upload():  # type: ignore[no-untyped-def]
     try:
         with tracer("callsight.upload").start_as_current_span("enqueue", kind=trace.SpanKind.PRODUCER):
             enqueue_call(svc.queue, record, trace_context=inject())
-        svc.calls.mark_enqueued(record.uid)
+        svc.outbox.mark_enqueued(record.uid)
     except QueueUnavailable as exc:
         # The call row is the outbox: the reconciler enqueues it once SQS is back.
         log.warning("enqueue failed for %s, the reconciler will retry: %s", record.uid, exc)

@@ -11,27 +11,27 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar
 
-from flask import current_app, g, request
+from flask import g, request
 
 from callsight.db.records import OrgRecord
-from callsight_upload.errors import ApiError
-from callsight_upload.validation import reject_nul
+from callsight_upload.core import sessions
+from callsight_upload.core.connections import connections
+from callsight_upload.core.errors import ApiError
+from callsight_upload.core.validation import reject_nul
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 UNAUTHORIZED_HEADERS = {"WWW-Authenticate": 'ApiKey header="X-API-Key"'}
 
 
-def services():  # type: ignore[no-untyped-def]
-    return current_app.extensions["callsight"]
+def current_org() -> OrgRecord:
+    """The organisation of a view behind `require_api_key`."""
+    org: OrgRecord = g.org
+    return org
 
 
 def _use_web_session() -> bool:
     """Sets `g.org` from a signed-in web user; False when there is no live session."""
-    from callsight_upload import sessions
-
-    if sessions.COOKIE not in request.cookies:
-        return False
     user = sessions.current_user()
     if user is None:
         return False
@@ -42,12 +42,11 @@ def _use_web_session() -> bool:
             raise ApiError(403, "csrf_failed", "send the page's CSRF token in the X-CSRF-Token header") from None
     if request.path.startswith("/api/settings") and not user.is_admin:
         raise ApiError(403, "admin_only", "only administrators can change the organisation's settings")
-    org = services().orgs.get(user.org_id)
+    org = connections().orgs.get(user.org_id)
     if org is None:
         return False
     g.org = org
     g.api_key = None
-    g.web_user = user
     return True
 
 
@@ -62,16 +61,17 @@ def require_api_key(view: F) -> F:
             return view(*args, **kwargs)
         if not presented:
             raise ApiError(401, "missing_api_key", "send your API key in the X-API-Key header", UNAUTHORIZED_HEADERS)
-        key = services().orgs.authenticate(presented)
+        found = connections()
+        key = found.orgs.authenticate(presented)
         if key is None:
             raise ApiError(401, "invalid_api_key", "the API key is not valid or has been revoked", UNAUTHORIZED_HEADERS)
-        org: OrgRecord | None = services().orgs.get(key.org_id)
+        org = found.orgs.get(key.org_id)
         if org is None:
             raise ApiError(401, "invalid_api_key", "the API key's organisation no longer exists", UNAUTHORIZED_HEADERS)
-        services().rate_limiter.check(key.id)
+        found.rate_limiter.check(key.id)
         g.org = org
         g.api_key = key
         reject_nul()
         return view(*args, **kwargs)
 
-    return wrapper  # type: ignore[return-value]
+    return wrapper  # type: ignore[return-value]  # functools.wraps loses the view's signature

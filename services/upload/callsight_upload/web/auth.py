@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, g, make_response, redirect, render_template, request, url_for
+from flask import Blueprint, make_response, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 
-from callsight_upload import sessions
-from callsight_upload.i18n import LOCALES
+from callsight_upload.core import sessions
+from callsight_upload.web.i18n import LOCALES
 
 bp = Blueprint("auth", __name__)
 
@@ -15,22 +16,22 @@ bp = Blueprint("auth", __name__)
 def _safe_next(target: str | None) -> str:
     """Only a path on this site: an open redirect would help phishing."""
     if not target:
-        return url_for("web.dashboard")
+        return url_for("pages.dashboard")
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
-        return url_for("web.dashboard")
+        return url_for("pages.dashboard")
     return target
 
 
 @bp.get("/login")
-def login():  # type: ignore[no-untyped-def]
+def login() -> ResponseReturnValue:
     if sessions.current_user() is not None:
         return redirect(_safe_next(request.args.get("next")))
     return render_template("login.html", next=request.args.get("next", ""), error=False)
 
 
 @bp.post("/login")
-def login_post():  # type: ignore[no-untyped-def]
+def login_post() -> ResponseReturnValue:
     email = request.form.get("email", "")[:320]
     password = request.form.get("password", "")[:1024]
     user = sessions.users().authenticate(email, password) if email and password else None
@@ -43,7 +44,7 @@ def login_post():  # type: ignore[no-untyped-def]
 
 @bp.post("/logout")
 @sessions.login_required
-def logout():  # type: ignore[no-untyped-def]
+def logout() -> ResponseReturnValue:
     response = make_response(redirect(url_for("auth.login")))
     sessions.end_session(response)
     return response
@@ -51,10 +52,8 @@ def logout():  # type: ignore[no-untyped-def]
 
 @bp.post("/locale")
 @sessions.login_required
-def set_locale():  # type: ignore[no-untyped-def]
+def set_locale() -> ResponseReturnValue:
     value = request.form.get("locale", "")
-    user = sessions.current_user()
-    if value in LOCALES and user is not None:
-        sessions.users().set_locale(user.id, value)
-    g.pop("web_session", None)
+    if value in LOCALES:
+        sessions.users().set_locale(sessions.signed_in_user().id, value)
     return redirect(_safe_next(request.form.get("next")))

@@ -1,4 +1,5 @@
-"""StatusService servicer: translates messages to repository/cache calls and back."""
+"""CallsService servicer: calls, transcripts and the watch stream. Translates messages to
+repository/cache calls and back, nothing more."""
 
 from __future__ import annotations
 
@@ -15,8 +16,7 @@ from prometheus_client import Counter
 from callsight.convert import PROTO_TO_STATUS, call_to_proto
 from callsight.db.calls_repo import CallFilters, CallRepository
 from callsight.status_cache import StatusCache
-from callsight.v1 import calls_pb2, status_service_pb2, status_service_pb2_grpc
-from callsight_status.analytics import AnalyticsRpcs
+from callsight.v1 import calls_pb2, calls_pb2_grpc
 
 log = logging.getLogger(__name__)
 
@@ -49,12 +49,12 @@ def _require(context: grpc.ServicerContext, **fields: str) -> None:
             context.abort(grpc.StatusCode.INVALID_ARGUMENT, f"{name} is required")
 
 
-class StatusServicer(AnalyticsRpcs, status_service_pb2_grpc.StatusServiceServicer):
+class CallsServicer(calls_pb2_grpc.CallsServiceServicer):
     def __init__(self, calls: CallRepository, cache: StatusCache) -> None:
         self.calls = calls
         self.cache = cache
 
-    def GetCall(self, request: status_service_pb2.GetCallRequest, context: grpc.ServicerContext) -> calls_pb2.Call:  # noqa: N802
+    def GetCall(self, request: calls_pb2.GetCallRequest, context: grpc.ServicerContext) -> calls_pb2.Call:  # noqa: N802
         _require(context, org_id=request.org_id, call_id=request.call_id)
         cached = self.cache.get(request.org_id, request.call_id)
         if cached is not None:
@@ -68,7 +68,7 @@ class StatusServicer(AnalyticsRpcs, status_service_pb2_grpc.StatusServiceService
         self.cache.put(call)
         return call
 
-    def ListCalls(self, request: status_service_pb2.ListCallsRequest, context: grpc.ServicerContext) -> status_service_pb2.ListCallsResponse:  # noqa: N802
+    def ListCalls(self, request: calls_pb2.ListCallsRequest, context: grpc.ServicerContext) -> calls_pb2.ListCallsResponse:  # noqa: N802
         _require(context, org_id=request.org_id)
         if request.page_size < 0:
             context.abort(grpc.StatusCode.INVALID_ARGUMENT, "page_size must not be negative")
@@ -90,13 +90,13 @@ class StatusServicer(AnalyticsRpcs, status_service_pb2_grpc.StatusServiceService
             page = self.calls.list(request.org_id, filters, min(request.page_size or 50, MAX_PAGE), request.page_token)
         except ValueError as exc:
             context.abort(grpc.StatusCode.INVALID_ARGUMENT, str(exc))
-        return status_service_pb2.ListCallsResponse(
+        return calls_pb2.ListCallsResponse(
             calls=[call_to_proto(r) for r in page.calls],
             next_page_token=page.next_page_token,
             total_count=page.total_count,
         )
 
-    def GetTranscript(self, request: status_service_pb2.GetTranscriptRequest, context: grpc.ServicerContext) -> calls_pb2.Transcript:  # noqa: N802
+    def GetTranscript(self, request: calls_pb2.GetTranscriptRequest, context: grpc.ServicerContext) -> calls_pb2.Transcript:  # noqa: N802
         _require(context, org_id=request.org_id, call_id=request.call_id)
         record = self.calls.get(request.org_id, request.call_id)
         if record is None:
@@ -125,7 +125,7 @@ class StatusServicer(AnalyticsRpcs, status_service_pb2_grpc.StatusServiceService
             meta=_struct(stored.get("meta")),  # type: ignore[union-attr]
         )
 
-    def WatchCalls(self, request: status_service_pb2.WatchCallsRequest, context: grpc.ServicerContext) -> Iterator[status_service_pb2.CallEvent]:  # noqa: N802
+    def WatchCalls(self, request: calls_pb2.WatchCallsRequest, context: grpc.ServicerContext) -> Iterator[calls_pb2.CallEvent]:  # noqa: N802
         """Redis pub/sub when it is up; polling PostgreSQL when it is not."""
         _require(context, org_id=request.org_id)
         sent: dict[str, tuple[int, int]] = {}
@@ -142,7 +142,7 @@ class StatusServicer(AnalyticsRpcs, status_service_pb2_grpc.StatusServiceService
             for record in self.calls.list(request.org_id, CallFilters(), 50).calls:
                 call = call_to_proto(record)
                 fresh(call)
-                yield status_service_pb2.CallEvent(call=call, previous_status=call.status)
+                yield calls_pb2.CallEvent(call=call, previous_status=call.status)
         while context.is_active():
             try:
                 for event in self.cache.subscribe(request.org_id):
@@ -160,7 +160,7 @@ class StatusServicer(AnalyticsRpcs, status_service_pb2_grpc.StatusServiceService
                     call = call_to_proto(record)
                     since = max(since, record.updated_at)
                     if fresh(call):
-                        yield status_service_pb2.CallEvent(call=call)
+                        yield calls_pb2.CallEvent(call=call)
                 time.sleep(POLL_INTERVAL_S)
             if not self.cache.ping():
                 continue

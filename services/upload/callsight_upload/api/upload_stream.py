@@ -13,7 +13,7 @@ from typing import BinaryIO, Protocol
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.sansio.multipart import Data, Epilogue, Field, File, MultipartDecoder, NeedData
 
-from callsight_upload.errors import ApiError
+from callsight_upload.core.errors import ApiError
 
 READ_SIZE = 256 * 1024
 MAX_FIELDS = 32

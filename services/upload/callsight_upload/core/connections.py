@@ -1,4 +1,9 @@
-"""The gateway's connections, made once per process (after gunicorn forks)."""
+"""The gateway's connections, made once per process (after gunicorn forks).
+
+PostgreSQL here is only what the gateway owns: the call outbox (new calls, retries),
+organisations and their settings, API keys, users and sessions. Everything else it
+shows is read over gRPC through `reads`.
+"""
 
 from __future__ import annotations
 
@@ -7,10 +12,12 @@ from dataclasses import dataclass
 from functools import cached_property
 
 import grpc
+from flask import current_app
+from sqlalchemy import Engine
 
 from callsight import grpc_tls
 from callsight.aws import s3_client, sqs_client
-from callsight.db.calls_repo import CallRepository
+from callsight.db.call_outbox import CallOutbox
 from callsight.db.engine import make_engine
 from callsight.db.orgs_repo import OrgRepository
 from callsight.db.users_repo import SessionRepository, UserRepository
@@ -18,21 +25,21 @@ from callsight.jobqueue import JobQueue
 from callsight.settings import Settings
 from callsight.status_cache import StatusCache
 from callsight.storage import AudioStore
-from callsight.v1 import status_service_pb2_grpc
-from callsight_upload.ratelimit import RateLimiter
+from callsight_upload.core.ratelimit import RateLimiter
+from callsight_upload.core.reads import Reads
 
 
 @dataclass
-class Services:
+class Connections:
     settings: Settings
 
     @cached_property
-    def engine(self):  # type: ignore[no-untyped-def]
+    def engine(self) -> Engine:
         return make_engine(self.settings.database_url, pool_size=10)
 
     @cached_property
-    def calls(self) -> CallRepository:
-        return CallRepository(self.engine)
+    def outbox(self) -> CallOutbox:
+        return CallOutbox(self.engine)
 
     @cached_property
     def orgs(self) -> OrgRepository:
@@ -70,5 +77,11 @@ class Services:
         return grpc_tls.channel(self.settings.status_addr)
 
     @cached_property
-    def status(self) -> status_service_pb2_grpc.StatusServiceStub:
-        return status_service_pb2_grpc.StatusServiceStub(self.status_channel)
+    def reads(self) -> Reads:
+        return Reads(self.status_channel)
+
+
+def connections() -> Connections:
+    """The current app's connections (set up by `create_app`)."""
+    found: Connections = current_app.extensions["callsight"]
+    return found

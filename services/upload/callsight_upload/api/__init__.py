@@ -1,0 +1,13 @@
+"""The Ingest API and the REST API (JSON under /api), one blueprint per area."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from callsight_upload.api import analysis, calls, ingest, ops, qa_form, scorecards
+
+
+def register_api(app: Flask) -> None:
+    for blueprint in (ops.bp, ingest.bp, calls.bp, analysis.bp, analysis.reruns_bp, qa_form.bp,
+                      scorecards.bp, scorecards.departments_bp, scorecards.customers_bp):
+        app.register_blueprint(blueprint)
