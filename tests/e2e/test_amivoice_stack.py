@@ -173,6 +173,22 @@ def test_worker_killed_mid_poll_resumes_the_same_amivoice_job(aapi: Api, astack:
         assert conn.execute(text("SELECT engine_jobs FROM calls WHERE call_id = :c"), {"c": call_id}).scalar_one() == {}
 
 
+def test_organisation_settings_choose_the_engine_and_allow_logging(aapi: Api, astack: Stack, fake: FakeAmiVoice,
+                                                                  db: Any, tmp_path: Path) -> None:
+    from callsight.db.orgs_repo import OrgRepository
+
+    orgs = OrgRepository(db, [astack.env["CALLSIGHT_API_KEY_PEPPER"]])
+    orgs.set_engine_settings("demo", "amivoice", {"batch_engine_ja": "-a2b-multi-general", "allow_logging": True})
+    try:
+        call_id = unique("ami-org")
+        aapi.upload(pbx_recording(tmp_path / "o.wav"), call_id=call_id, language="ja-JP")
+        assert aapi.wait_final(call_id, timeout_s=120)["status"] == "Done"
+        assert [j.options for j in fake.created_jobs()] == [{"grammarFileNames": "-a2b-multi-general"}] * 2
+    finally:
+        orgs.set_engine_settings("demo", "amivoice", None)
+    assert (orgs.get("demo").engine_settings or {}).get("amivoice") is None  # type: ignore[union-attr]
+
+
 def test_bad_credentials_fail_the_call_at_once_with_a_reason_an_admin_can_act_on(aapi: Api, fake: FakeAmiVoice,
                                                                                 tmp_path: Path) -> None:
     fake.appkeys = {"ak-some-other-key"}

@@ -5,7 +5,8 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy import Engine, func, select, text, update
+from sqlalchemy import Engine, func, literal, select, text, update
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from callsight import apikeys
@@ -50,6 +51,14 @@ class OrgRepository:
         """Store the organisation's QA form (validated by the caller); None restores the default."""
         with self.engine.begin() as conn:
             conn.execute(update(organizations).where(organizations.c.id == org_id).values(qa_form=form))
+        return self.get(org_id)
+
+    def set_engine_settings(self, org_id: str, engine: str, settings: dict[str, Any] | None) -> OrgRecord | None:
+        """Store the organisation's settings for one engine (validated by the caller); None: the defaults."""
+        current = func.coalesce(organizations.c.engine_settings, text("'{}'::jsonb"))
+        value = current.op("-")(engine) if settings is None else current.op("||")(literal({engine: settings}, JSONB))
+        with self.engine.begin() as conn:
+            conn.execute(update(organizations).where(organizations.c.id == org_id).values(engine_settings=value))
         return self.get(org_id)
 
     # ---- API keys ----------------------------------------------------------------
