@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from flask import Flask
 
-from callsight_upload.api import analysis, calls, ingest, ops, qa_form, scorecards
+from callsight_upload.api import amivoice_settings, analysis, calls, ingest, ops, qa_form, scorecards
 
 
 def register_api(app: Flask) -> None:
     for blueprint in (ops.bp, ingest.bp, calls.bp, analysis.bp, analysis.reruns_bp, qa_form.bp,
-                      scorecards.bp, scorecards.departments_bp, scorecards.customers_bp):
+                      amivoice_settings.bp, scorecards.bp, scorecards.departments_bp, scorecards.customers_bp):
         app.register_blueprint(blueprint)

@@ -149,6 +149,22 @@ MESSAGES: dict[str, tuple[str, str]] = {
                      "(shown). Empty the box and save to go back to the built-in form.",
                      "独自のフォームを保存するまでは、組織の言語の標準フォーム（表示中）が使われます。"
                      "空欄にして保存すると標準フォームに戻ります。"),
+    "amivoice_settings": ("AmiVoice", "AmiVoice"),
+    "amivoice_logging": ("Audio kept by AmiVoice", "AmiVoice でのログ保存"),
+    "amivoice_logging_default": ("Deployment default (not kept unless the operator allowed it)",
+                                 "デプロイの既定（運用者が許可しない限り保存しない）"),
+    "amivoice_logging_off": ("Never: AmiVoice keeps none of our audio or results",
+                             "保存しない（音声と認識結果を AmiVoice に残さない）"),
+    "amivoice_logging_on": ("Allowed: AmiVoice may keep audio and results to improve its service",
+                            "許可する（サービス向上のため AmiVoice が音声と認識結果を保存）"),
+    "amivoice_engine_ja": ("Engine, Japanese calls, short audio", "エンジン（日本語・短い音声）"),
+    "amivoice_engine_en": ("Engine, English calls, short audio", "エンジン（英語・短い音声）"),
+    "amivoice_batch_engine_ja": ("Engine, Japanese calls, long audio (batch)", "エンジン（日本語・長い音声、バッチ）"),
+    "amivoice_batch_engine_en": ("Engine, English calls, long audio (batch)", "エンジン（英語・長い音声、バッチ）"),
+    "amivoice_hint": ("Used when the organisation's engine is AmiVoice. Empty: the deployment's engine. Names as "
+                      "AmiVoice lists its connection engines, e.g. -a-general, -a2b-ja-general.",
+                      "組織のエンジンが AmiVoice のときに使われます。空欄はデプロイの既定。AmiVoice の接続エンジン名"
+                      "（例: -a-general、-a2b-ja-general）を入力します。"),
     "users": ("Users", "ユーザー"),
     "role": ("Role", "権限"),
     "admin": ("Administrator", "管理者"),

@@ -8,10 +8,12 @@ from typing import Any
 from flask import Blueprint, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
+from callsight.amivoice_settings import ENGINE_FIELDS, AmiVoiceOrgSettings, AmiVoiceSettingsError
 from callsight.db.users_repo import ROLES, DuplicateEmail
 from callsight.qa_form import default_form
 from callsight_upload.core import sessions
 from callsight_upload.core.connections import connections
+from callsight_upload.core.engine_settings import AMIVOICE, stored_amivoice
 from callsight_upload.core.errors import ApiError
 from callsight_upload.core.qa_forms import validated_form
 
@@ -33,8 +35,9 @@ def _render(status: int = 200, **extra: Any) -> ResponseReturnValue:
             # the built-in form for the organisation's language, as a starting point to edit
             form = default_form(org.default_language).to_dict()
         qa_text = json.dumps(form, ensure_ascii=False, indent=2) if form else ""
+    amivoice = extra.pop("amivoice", None) or stored_amivoice(org.engine_settings if org else None).to_json()
     page = render_template(
-        "settings.html", org=org, qa_text=qa_text, users=svc.users.list(_org_id()),
+        "settings.html", org=org, qa_text=qa_text, amivoice=amivoice, amivoice_engines=ENGINE_FIELDS, users=svc.users.list(_org_id()),
         keys=svc.orgs.list_api_keys(_org_id()), roles=ROLES, saved=request.args.get("saved"), **extra,
     )
     return page, status
@@ -82,6 +85,20 @@ def save_qa_form() -> ResponseReturnValue:
         return _render(400, qa_text=text, qa_error=exc.message)
     connections().orgs.set_qa_form(_org_id(), form)
     return _back("qa-form")
+
+
+@bp.post("/amivoice")
+@sessions.admin_required
+def save_amivoice() -> ResponseReturnValue:
+    logging = {"true": True, "false": False}.get(request.form.get("allow_logging", ""))
+    submitted: dict[str, Any] = {name: request.form.get(name, "").strip() for name in ENGINE_FIELDS}
+    submitted["allow_logging"] = logging
+    try:
+        settings = AmiVoiceOrgSettings.from_json(submitted)
+    except AmiVoiceSettingsError as exc:
+        return _render(400, amivoice=submitted, amivoice_error=str(exc))
+    connections().orgs.set_engine_settings(_org_id(), AMIVOICE, settings.to_json() or None)
+    return _back("amivoice")
 
 
 @bp.post("/users")
