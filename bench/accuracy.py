@@ -148,7 +148,7 @@ def speaker_attribution(engine: Transcriber, tmp: Path) -> Row:
 
 
 def main() -> list[Row]:
-    model_dir = default_model_dir()
+    model_dir = default_model_dir(os.environ.get("CALLSIGHT_MODEL_DIR"), os.environ.get("CALLSIGHT_MODEL_CACHE"))
     engine = WhisperTranscriber(model_dir, threads=int(os.environ.get("CALLSIGHT_WHISPER_THREADS", "1")),
                                 beam_size=int(os.environ.get("CALLSIGHT_WHISPER_BEAM", "5")))
     tmp = DATA / "tmp"

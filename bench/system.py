@@ -317,7 +317,7 @@ def worker_steps(minutes: float = 1.0) -> Iterator[Figure]:
     from callsight_worker.model import default_model_dir
     from callsight_worker.pipeline import transcribe_file
 
-    model_dir = default_model_dir()
+    model_dir = default_model_dir(os.environ.get("CALLSIGHT_MODEL_DIR"), os.environ.get("CALLSIGHT_MODEL_CACHE"))
     path = _stereo_call(minutes, Path(f"/tmp/bench-steps-{minutes}.wav"))
     engine = WhisperTranscriber(model_dir, threads=1)
     runs = []

@@ -221,7 +221,7 @@ class Stack:
     def model_dir(self) -> Path:
         from callsight_worker.model import default_model_dir
 
-        return default_model_dir()
+        return default_model_dir(os.environ.get("CALLSIGHT_MODEL_DIR"), os.environ.get("CALLSIGHT_MODEL_CACHE"))
 
     def _provision(self, env: dict[str, str]) -> dict[str, str]:
         """Migrate the database, create the bucket and queues, join the model."""
@@ -235,8 +235,8 @@ class Stack:
                 raise StartError(f"`{' '.join(argv[1:])}` failed:\n{result.stderr[-3000:]}")
         from callsight.provision import ensure_bucket, ensure_queues
 
-        ensure_bucket(env)
-        queue_url, dlq_url = ensure_queues(env, QUEUE_NAME, DLQ_NAME)
+        ensure_bucket(run)
+        queue_url, dlq_url = ensure_queues(run, QUEUE_NAME, DLQ_NAME)
         return {"CALLSIGHT_SQS_QUEUE_URL": queue_url, "CALLSIGHT_SQS_DLQ_URL": dlq_url}
 
     def _recreate_queues(self) -> None:
@@ -244,7 +244,7 @@ class Stack:
         The reconciler re-sends the jobs it lost (it sees the queue's new CreatedTimestamp)."""
         from callsight.provision import ensure_queues
 
-        ensure_queues(self.env, QUEUE_NAME, DLQ_NAME)
+        ensure_queues({**os.environ, **self.env}, QUEUE_NAME, DLQ_NAME)
 
     def _demo_credentials(self, env: dict[str, str]) -> dict[str, str]:
         """A demo organisation and API key; the key is kept in .run (local use only)."""

@@ -111,15 +111,13 @@ def test_streamed_body_over_the_limit_is_413_and_leaves_no_object(
     stack: Any, admin: Any, s3: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A chunked body (no Content-Length) is cut off as soon as it passes the limit."""
-    import dataclasses
-
     for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
         monkeypatch.setenv(name, stack.env[name])
 
-    from callsight.settings import Settings
     from callsight_upload.app import create_app
+    from callsight_upload.settings import GatewaySettings
 
-    settings = dataclasses.replace(Settings.from_env(stack.env), max_upload_bytes=9 * 1024 * 1024)
+    settings = GatewaySettings.from_env({**stack.env, "CALLSIGHT_MAX_UPLOAD_BYTES": str(9 * 1024 * 1024)})
     app = create_app(settings)
     wav_head = audio.encode(Path("/tmp") / f"{unique('h')}.wav", [audio.speech("selfish")], "wav").read_bytes()
 

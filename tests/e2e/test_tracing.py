@@ -7,7 +7,6 @@ servers, so the SDK's in-memory exporter sees every span.
 
 from __future__ import annotations
 
-import dataclasses
 import io
 import os
 from pathlib import Path
@@ -23,11 +22,13 @@ pytestmark = pytest.mark.e2e
 
 
 def test_one_upload_is_one_connected_trace(stack: Any, sqs: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    from callsight.settings import Settings
     from callsight.telemetry import setup_tracing
     from callsight_stack.servers import free_port
     from callsight_status.server import build_server
+    from callsight_status.settings import StatusSettings
     from callsight_upload.app import create_app
+    from callsight_upload.settings import GatewaySettings
+    from callsight_worker.settings import WorkerSettings
     from callsight_worker.wiring import build_worker
 
     exporter = InMemorySpanExporter()
@@ -37,14 +38,13 @@ def test_one_upload_is_one_connected_trace(stack: Any, sqs: Any, monkeypatch: py
     # a private queue, so the stack's own workers do not take this job
     queue_url = sqs.create_queue(QueueName=unique("trace"))["QueueUrl"]
     status_port = free_port()
-    settings = dataclasses.replace(
-        Settings.from_env(stack.env), sqs_queue_url=queue_url, status_addr=f"127.0.0.1:{status_port}",
-        ops_port=free_port(), whisper_threads=1,
-    )
-    server, _, _ = build_server(settings, f"127.0.0.1:{status_port}")
+    env = {**stack.env, "CALLSIGHT_SQS_QUEUE_URL": queue_url, "CALLSIGHT_STATUS_ADDR": f"127.0.0.1:{status_port}",
+           "OPS_PORT": str(free_port()), "CALLSIGHT_WHISPER_THREADS": "1",
+           "CALLSIGHT_WORKER_ID": f"trace-worker-{os.getpid()}"}
+    server, _, _ = build_server(StatusSettings.from_env(env), f"127.0.0.1:{status_port}")
     server.start()
     try:
-        client = create_app(settings).test_client()
+        client = create_app(GatewaySettings.from_env(env)).test_client()
         headers = {"X-API-Key": stack.env["CALLSIGHT_API_KEY"]}
         wav = audio.encode(tmp_path / "t.wav", [audio.speech("selfish")], "wav").read_bytes()
         call_id = unique("traced")
@@ -52,7 +52,7 @@ def test_one_upload_is_one_connected_trace(stack: Any, sqs: Any, monkeypatch: py
                         data={"file": (io.BytesIO(wav), "t.wav"), "call_id": call_id, "language": "en-US"})
         assert r.status_code == 201, r.get_data(as_text=True)
 
-        worker, _ = build_worker(settings, f"trace-worker-{os.getpid()}")
+        worker, _ = build_worker(WorkerSettings.from_env(env))
         received = worker.queue.receive(wait_s=10)
         assert received is not None and "traceparent" in received.trace_context
         worker.handle(received)

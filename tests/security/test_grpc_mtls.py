@@ -3,7 +3,6 @@ CA is refused; the gateway's channel with one gets through."""
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import ipaddress
 from pathlib import Path
@@ -41,19 +40,20 @@ def _pair(tmp: Path, name: str, issuer: tuple[Any, Any] | None, server: bool = F
     return cert, key
 
 
-def test_mutual_tls_refuses_clients_without_a_certificate(stack: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from callsight.settings import Settings
+def test_mutual_tls_refuses_clients_without_a_certificate(stack: Any, tmp_path: Path) -> None:
     from callsight_stack.servers import free_port
     from callsight_status.server import build_server
+    from callsight_status.settings import StatusSettings
+    from callsight_upload.settings import GatewaySettings
 
     ca = _pair(tmp_path, "ca", None)
     _pair(tmp_path, "server", ca, server=True)
     _pair(tmp_path, "gateway", ca)
-    monkeypatch.setenv("CALLSIGHT_GRPC_TLS_CERT", str(tmp_path / "server.crt"))
-    monkeypatch.setenv("CALLSIGHT_GRPC_TLS_KEY", str(tmp_path / "server.key"))
-    monkeypatch.setenv("CALLSIGHT_GRPC_TLS_CLIENT_CA", str(tmp_path / "ca.crt"))
     port = free_port()
-    settings = dataclasses.replace(Settings.from_env(stack.env), ops_port=free_port())
+    settings = StatusSettings.from_env({
+        **stack.env, "OPS_PORT": str(free_port()), "CALLSIGHT_GRPC_TLS_CERT": str(tmp_path / "server.crt"),
+        "CALLSIGHT_GRPC_TLS_KEY": str(tmp_path / "server.key"), "CALLSIGHT_GRPC_TLS_CLIENT_CA": str(tmp_path / "ca.crt"),
+    })
     server, health_servicer, _ = build_server(settings, f"127.0.0.1:{port}")
     health_servicer.set("", health_pb2.HealthCheckResponse.SERVING)
     server.start()
@@ -62,11 +62,16 @@ def test_mutual_tls_refuses_clients_without_a_certificate(stack: Any, tmp_path: 
         trusted = {"CALLSIGHT_GRPC_TLS_CA": str(tmp_path / "ca.crt")}
         with_cert = {**trusted, "CALLSIGHT_GRPC_CLIENT_CERT": str(tmp_path / "gateway.crt"),
                      "CALLSIGHT_GRPC_CLIENT_KEY": str(tmp_path / "gateway.key")}
-        ok = health_pb2_grpc.HealthStub(grpc_tls.channel(target, with_cert)).Check(health_pb2.HealthCheckRequest(), timeout=5)
+        def tls(env: dict[str, str]) -> grpc_tls.ClientTls:  # the gateway's own settings read these variables
+            return GatewaySettings.from_env({**stack.env, **env}).grpc_tls
+
+        ok = health_pb2_grpc.HealthStub(grpc_tls.channel(target, tls(with_cert))).Check(
+            health_pb2.HealthCheckRequest(), timeout=5)
         assert ok.status == health_pb2.HealthCheckResponse.SERVING
         for env in (trusted, {}):  # no client certificate; plaintext
             with pytest.raises(grpc.RpcError) as err:
-                health_pb2_grpc.HealthStub(grpc_tls.channel(target, env)).Check(health_pb2.HealthCheckRequest(), timeout=5)
+                health_pb2_grpc.HealthStub(grpc_tls.channel(target, tls(env))).Check(
+                    health_pb2.HealthCheckRequest(), timeout=5)
             assert err.value.code() == grpc.StatusCode.UNAVAILABLE
     finally:
         server.stop(grace=None)

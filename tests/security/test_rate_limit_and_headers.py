@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Any
 
 import pytest
@@ -12,12 +11,12 @@ pytestmark = pytest.mark.integration
 
 @pytest.fixture
 def app_with_limit(stack: Any, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
-    from callsight.settings import Settings
     from callsight_upload.app import create_app
+    from callsight_upload.settings import GatewaySettings
 
     for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
         monkeypatch.setenv(name, stack.env[name])
-    settings = dataclasses.replace(Settings.from_env(stack.env), rate_limit_per_minute=5)
+    settings = GatewaySettings.from_env({**stack.env, "CALLSIGHT_RATE_LIMIT_PER_MINUTE": "5"})
     return create_app(settings)
 
 

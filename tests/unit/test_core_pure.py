@@ -5,8 +5,11 @@ from __future__ import annotations
 import pytest
 
 from callsight import apikeys
-from callsight.settings import Settings, SettingsError
+from callsight.settings import SettingsError
+from callsight_status.settings import StatusSettings
+from callsight_upload.settings import GatewaySettings
 from callsight_worker.engines.base import ChannelTranscript, Segment, Word
+from callsight_worker.settings import WorkerSettings
 from callsight_worker.transcript import merge_channels
 
 pytestmark = pytest.mark.unit
@@ -26,17 +29,25 @@ def test_api_keys_are_random_hashed_and_checked_with_the_pepper() -> None:
 
 
 def test_settings_name_the_missing_variable() -> None:
-    with pytest.raises(SettingsError, match="CALLSIGHT_DATABASE_URL"):
-        Settings.from_env({})
+    for settings in (GatewaySettings, StatusSettings, WorkerSettings):
+        with pytest.raises(SettingsError, match="CALLSIGHT_DATABASE_URL"):
+            settings.from_env({})
     env = {"CALLSIGHT_DATABASE_URL": "postgresql://u:hunter2@h/db", "CALLSIGHT_REDIS_URL": "redis://h",
-           "CALLSIGHT_SQS_QUEUE_URL": "http://q", "CALLSIGHT_API_KEY_PEPPER": "p"}
-    s = Settings.from_env(env)
-    assert s.max_upload_bytes == 500 * 1024 * 1024 and s.max_attempts == 3
-    assert "hunter2" not in str(s.redacted()) and s.redacted()["api_key_pepper"] == "***"
+           "CALLSIGHT_SQS_QUEUE_URL": "http://q", "CALLSIGHT_API_KEY_PEPPER": "pepper-secret"}
+    gateway, worker = GatewaySettings.from_env(env), WorkerSettings.from_env(env)
+    assert gateway.max_upload_bytes == 500 * 1024 * 1024 and worker.max_attempts == 3
+    for secret in ("hunter2", "pepper-secret"):  # secrets are SecretStr: never in a repr or log line
+        assert secret not in repr(gateway) and secret not in str(gateway.model_dump())
+    assert gateway.session_key == "pepper-secret"  # the pepper signs sessions unless a key is set
     with pytest.raises(SettingsError, match="CALLSIGHT_MAX_ATTEMPTS"):
-        Settings.from_env({**env, "CALLSIGHT_MAX_ATTEMPTS": "three"})
+        WorkerSettings.from_env({**env, "CALLSIGHT_MAX_ATTEMPTS": "three"})
     with pytest.raises(SettingsError, match="CALLSIGHT_ENGINE"):
-        Settings.from_env({**env, "CALLSIGHT_ENGINE": "magic"})
+        WorkerSettings.from_env({**env, "CALLSIGHT_ENGINE": "magic"})
+    with pytest.raises(SettingsError, match="CALLSIGHT_API_KEY_PEPPER") as err:
+        GatewaySettings.from_env({**env, "CALLSIGHT_API_KEY_PEPPER": ""})
+    assert "hunter2" not in str(err.value)
+    with pytest.raises(SettingsError, match="CALLSIGHT_WEB_THREADS|WEB_THREADS"):
+        GatewaySettings.from_env({**env, "WEB_THREADS": "0"})
 
 
 def _ct(lang: str, *segs: tuple[float, float, str]) -> ChannelTranscript:

@@ -13,9 +13,15 @@ import sys
 from callsight.db.engine import make_engine
 from callsight.db.orgs_repo import OrgRepository
 from callsight.db.users_repo import UserRepository
-from callsight.settings import Settings
+from callsight.settings import DatabaseSettings, PepperSettings, SettingsError
 
 DEMO_ORG = "demo"
+
+
+class AdminSettings(DatabaseSettings, PepperSettings):
+    """What `python -m callsight.admin` reads: the database and the API key pepper."""
+
+
 DEMO_USER = "admin@demo.callsight.local"
 
 
@@ -48,10 +54,13 @@ def main(argv: list[str]) -> int:
     key.add_argument("--name", default="cli")
     args = parser.parse_args(argv)
 
-    settings = Settings.from_env()
-    engine = make_engine(settings.database_url, pool_size=1)
-    repo = OrgRepository(engine,
-                         [settings.api_key_pepper, settings.api_key_pepper_previous or ""])
+    try:
+        settings = AdminSettings.from_env()
+    except SettingsError as exc:
+        print(f"callsight.admin: {exc}", file=sys.stderr)
+        return 2
+    engine = make_engine(settings.database_url.get_secret_value(), pool_size=1)
+    repo = OrgRepository(engine, settings.peppers)
     if args.command == "ensure-demo":
         repo.ensure_org(DEMO_ORG, "Demo Contact Centre", "ja-JP")
         key_record = repo.authenticate(args.api_key) if args.api_key else None

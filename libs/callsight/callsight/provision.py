@@ -1,12 +1,12 @@
 """Create the bucket and the job queues (with their dead-letter queue) if missing.
 
-On AWS these come from infrastructure code; locally the launcher calls this.
+On AWS these come from infrastructure code; locally the launcher calls this with the
+environment it gives the services.
 """
 
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Mapping
 
 from botocore.exceptions import ClientError
@@ -15,7 +15,7 @@ from callsight.aws import clients_from_env
 
 
 def ensure_bucket(env: Mapping[str, str]) -> None:
-    s3, _ = clients_from_env({**os.environ, **env})
+    s3, _ = clients_from_env(env)
     bucket = env["CALLSIGHT_S3_BUCKET"]
     try:
         s3.head_bucket(Bucket=bucket)
@@ -25,7 +25,7 @@ def ensure_bucket(env: Mapping[str, str]) -> None:
 
 def ensure_queues(env: Mapping[str, str], name: str, dlq_name: str, max_receive_count: int | None = None) -> tuple[str, str]:
     """The job queue redrives to the DLQ after `CALLSIGHT_MAX_ATTEMPTS` receives."""
-    _, sqs = clients_from_env({**os.environ, **env})
+    _, sqs = clients_from_env(env)
     attempts = max_receive_count or int(env.get("CALLSIGHT_MAX_ATTEMPTS", "3"))
     visibility = env.get("CALLSIGHT_VISIBILITY_TIMEOUT_S", "300")
     dlq_url = sqs.create_queue(QueueName=dlq_name, Attributes={"MessageRetentionPeriod": "1209600"})["QueueUrl"]

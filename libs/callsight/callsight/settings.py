@@ -1,14 +1,22 @@
-"""One settings object for every service, read once from the environment.
+"""Settings: each service has one settings object, read once from the environment at start.
 
-The same images run on a laptop and on Kubernetes; only these variables differ.
-A missing required variable stops the service at start with a message naming it.
+The same images run on a laptop and on Kubernetes; only these variables differ. Each
+service declares its own class (`GatewaySettings`, `StatusSettings`, `WorkerSettings`,
+`AnalysisWorkerSettings`) from the pieces below; every field names its environment
+variable and says what it is for, and docs/configuration.md is generated from them.
+A missing or malformed variable stops the service at start with a message naming it;
+secrets are `SecretStr`, so they never show in a repr or a log line.
 """
 
 from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, fields
+from typing import Any, Literal, Self
+
+from pydantic import Field, SecretStr, ValidationError
+from pydantic.fields import FieldInfo
+from pydantic_settings import BaseSettings, SettingsConfigDict
 
 MIB = 1024 * 1024
 
@@ -17,108 +25,125 @@ class SettingsError(ValueError):
     """A variable is missing or malformed; the message names it."""
 
 
-def _get(env: Mapping[str, str], name: str, default: str | None = None) -> str:
-    value = env.get(name, "")
-    if value == "":
-        if default is None:
-            raise SettingsError(f"environment variable {name} is required but not set")
-        return default
-    return value
+def env(name: str, default: Any = ..., description: str = "", *, shown_default: str | None = None,
+        **extra: Any) -> Any:
+    """A field read from the environment variable `name` (its exact spelling).
+    `shown_default`: how docs/configuration.md shows a default computed at start."""
+    schema_extra = {"shown_default": shown_default} if shown_default is not None else None
+    return Field(default, validation_alias=name, description=description, json_schema_extra=schema_extra, **extra)
 
 
-def _int(env: Mapping[str, str], name: str, default: int) -> int:
-    raw = _get(env, name, str(default))
-    try:
-        return int(raw)
-    except ValueError:
-        raise SettingsError(f"environment variable {name} must be an integer, got {raw!r}") from None
+def variable(info: FieldInfo) -> str:
+    """The environment variable of a settings field."""
+    return str(info.validation_alias)
 
 
-def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
-    raw = _get(env, name, "true" if default else "false").strip().lower()
-    if raw in ("1", "true", "yes", "on"):
-        return True
-    if raw in ("0", "false", "no", "off"):
-        return False
-    raise SettingsError(f"environment variable {name} must be true or false, got {raw!r}")
+def is_secret(info: FieldInfo) -> bool:
+    return "SecretStr" in str(info.annotation)
 
 
-@dataclass(frozen=True)
-class Settings:
-    database_url: str
-    redis_url: str
-    s3_bucket: str
-    s3_endpoint_url: str | None
-    aws_region: str
-    sqs_queue_url: str
-    sqs_dlq_url: str | None
-    sqs_endpoint_url: str | None
-    status_addr: str
-    api_key_pepper: str
-    api_key_pepper_previous: str | None
-    secret_key: str
-    max_upload_bytes: int
-    visibility_timeout_s: int
-    max_attempts: int
-    max_job_seconds: int
-    engine: str
-    model_dir: str | None
-    whisper_threads: int
-    requeue_after_s: int
-    rate_limit_per_minute: int
-    log_format: str
-    port: int
-    ops_port: int
-    # web sign-in sessions: idle and absolute lifetimes; Secure cookies behind HTTPS
-    session_idle_s: int = 8 * 3600
-    session_absolute_s: int = 7 * 24 * 3600
-    cookie_secure: bool = False
+class EnvSettings(BaseSettings):
+    """A settings object built from environment variables, each field naming its own."""
+
+    model_config = SettingsConfigDict(case_sensitive=True, env_ignore_empty=True, extra="ignore", frozen=True)
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
-        e = os.environ if env is None else env
-        engine = _get(e, "CALLSIGHT_ENGINE", "whisper")
-        if engine not in ("whisper", "amivoice"):
-            raise SettingsError(f"CALLSIGHT_ENGINE must be 'whisper' or 'amivoice', got {engine!r}")
-        return cls(
-            database_url=_get(e, "CALLSIGHT_DATABASE_URL"),
-            redis_url=_get(e, "CALLSIGHT_REDIS_URL"),
-            s3_bucket=_get(e, "CALLSIGHT_S3_BUCKET", "callsight"),
-            s3_endpoint_url=e.get("CALLSIGHT_S3_ENDPOINT_URL") or None,
-            aws_region=_get(e, "AWS_REGION", e.get("AWS_DEFAULT_REGION") or "us-east-1"),
-            sqs_queue_url=_get(e, "CALLSIGHT_SQS_QUEUE_URL"),
-            sqs_dlq_url=e.get("CALLSIGHT_SQS_DLQ_URL") or None,
-            sqs_endpoint_url=e.get("CALLSIGHT_SQS_ENDPOINT_URL") or None,
-            status_addr=_get(e, "CALLSIGHT_STATUS_ADDR", "127.0.0.1:50051"),
-            api_key_pepper=_get(e, "CALLSIGHT_API_KEY_PEPPER"),
-            api_key_pepper_previous=e.get("CALLSIGHT_API_KEY_PEPPER_PREVIOUS") or None,
-            secret_key=_get(e, "CALLSIGHT_SECRET_KEY", "") or _get(e, "CALLSIGHT_API_KEY_PEPPER"),
-            max_upload_bytes=_int(e, "CALLSIGHT_MAX_UPLOAD_BYTES", 500 * MIB),
-            visibility_timeout_s=_int(e, "CALLSIGHT_VISIBILITY_TIMEOUT_S", 300),
-            max_attempts=_int(e, "CALLSIGHT_MAX_ATTEMPTS", 3),
-            max_job_seconds=_int(e, "CALLSIGHT_MAX_JOB_SECONDS", 3600),
-            engine=engine,
-            model_dir=e.get("CALLSIGHT_MODEL_DIR") or None,
-            whisper_threads=_int(e, "CALLSIGHT_WHISPER_THREADS", max(1, (os.cpu_count() or 2) // 2)),
-            requeue_after_s=_int(e, "CALLSIGHT_REQUEUE_AFTER_S", 900),
-            rate_limit_per_minute=_int(e, "CALLSIGHT_RATE_LIMIT_PER_MINUTE", 600),
-            log_format=_get(e, "CALLSIGHT_LOG_FORMAT", "json"),
-            port=_int(e, "PORT", 8080),
-            ops_port=_int(e, "OPS_PORT", 9090),
-            session_idle_s=_int(e, "CALLSIGHT_SESSION_IDLE_S", 8 * 3600),
-            session_absolute_s=_int(e, "CALLSIGHT_SESSION_ABSOLUTE_S", 7 * 24 * 3600),
-            cookie_secure=_bool(e, "CALLSIGHT_COOKIE_SECURE", False),
-        )
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Self:
+        """The settings from the process environment, or from `environ` alone (tests, the
+        launcher); an empty value counts as unset, as it does for Kubernetes' optional values."""
+        source = os.environ if environ is None else environ
+        try:
+            return cls.model_validate({k: v for k, v in source.items() if v != ""})
+        except ValidationError as exc:
+            raise SettingsError(describe(exc, cls)) from None
 
-    def redacted(self) -> dict[str, object]:
-        """Settings safe to log: secrets and credentials masked."""
-        secret = {"api_key_pepper", "api_key_pepper_previous", "secret_key"}
-        out: dict[str, object] = {}
-        for f in fields(self):
-            value = getattr(self, f.name)
-            if f.name in secret and value:
-                value = "***"
-            elif f.name == "database_url" and isinstance(value, str) and "@" in value:
-                value = value.split("://", 1)[0] + "://***@" + value.rsplit("@", 1)[1]
-            out[f.name] = value
-        return out
+
+class DatabaseSettings(EnvSettings):
+    database_url: SecretStr = env("CALLSIGHT_DATABASE_URL", description=(
+        "PostgreSQL, the system of record: `postgresql://user:password@host:5432/callsight`"))
+
+
+class ServiceSettings(DatabaseSettings):
+    """What every service reads: the system of record, the cache, logs and traces."""
+
+    redis_url: SecretStr = env("CALLSIGHT_REDIS_URL", description=(
+        "Redis, the live status cache and event bus (losing it loses no data): `redis://host:6379/0`"))
+    log_format: Literal["json", "text"] = env("CALLSIGHT_LOG_FORMAT", "json", "Log lines as `json` or `text`")
+    bind_host: str = env("BIND_HOST", "0.0.0.0", "Address the service's ports listen on")
+    otel_traces_exporter: Literal["none", "console", "otlp"] = env(
+        "OTEL_TRACES_EXPORTER", "none",
+        "Where traces go: `none`, `console` or `otlp` (to `OTEL_EXPORTER_OTLP_ENDPOINT`)")
+    otel_service_name: str | None = env("OTEL_SERVICE_NAME", None,
+                                        "Service name on traces (default: the service's own, e.g. callsight-upload)")
+
+
+class PepperSettings(EnvSettings):
+    """The secret mixed into API key hashes: whoever makes or checks keys needs it."""
+
+    api_key_pepper: SecretStr = env("CALLSIGHT_API_KEY_PEPPER", description=(
+        "Secret mixed into every API key hash; changing it invalidates every key (see docs/operations.md)"))
+    api_key_pepper_previous: SecretStr | None = env("CALLSIGHT_API_KEY_PEPPER_PREVIOUS", None,
+                                                    "The old pepper, still accepted while keys are re-issued")
+
+    @property
+    def peppers(self) -> list[str]:
+        previous = self.api_key_pepper_previous.get_secret_value() if self.api_key_pepper_previous else ""
+        return [self.api_key_pepper.get_secret_value(), previous]
+
+
+def describe(exc: ValidationError, cls: type[BaseSettings]) -> str:
+    """One line per bad variable, naming it; a secret's value is never repeated."""
+    secret = {variable(f) for f in cls.model_fields.values() if is_secret(f)}
+    lines = []
+    for error in exc.errors():
+        name = str(error["loc"][0]) if error["loc"] else "?"
+        if error["type"] == "missing":
+            lines.append(f"environment variable {name} is required but not set")
+            continue
+        got = "" if name in secret else f" (got {str(error.get('input'))[:80]!r})"
+        lines.append(f"environment variable {name}: {error['msg']}{got}")
+    return "; ".join(lines)
+
+
+class StorageSettings(EnvSettings):
+    """S3: recordings under `orgs/<org>/calls/<uid>/audio`."""
+
+    s3_bucket: str = env("CALLSIGHT_S3_BUCKET", "callsight", "S3 bucket of the recordings")
+    s3_endpoint_url: str | None = env("CALLSIGHT_S3_ENDPOINT_URL", None,
+                                      "S3-compatible endpoint (SeaweedFS locally); unset = AWS")
+    aws_region: str = env("AWS_REGION", "us-east-1", "AWS region of S3 and SQS")
+
+
+class TranscriptionQueueSettings(EnvSettings):
+    """SQS: the transcription job queue and its dead-letter queue."""
+
+    sqs_queue_url: str = env("CALLSIGHT_SQS_QUEUE_URL", description="SQS queue of transcription jobs")
+    sqs_dlq_url: str | None = env("CALLSIGHT_SQS_DLQ_URL", None,
+                                  "Its dead-letter queue (jobs that failed CALLSIGHT_MAX_ATTEMPTS receives)")
+    sqs_endpoint_url: str | None = env("CALLSIGHT_SQS_ENDPOINT_URL", None,
+                                       "SQS-compatible endpoint (moto locally); unset = AWS")
+
+
+class JobSettings(EnvSettings):
+    """How a worker holds a job: visibility, attempts, the longest job."""
+
+    visibility_timeout_s: int = env("CALLSIGHT_VISIBILITY_TIMEOUT_S", 300, (
+        "Seconds a received job stays invisible; the worker extends it while it works"), gt=0)
+    max_attempts: int = env("CALLSIGHT_MAX_ATTEMPTS", 3, (
+        "Receives before a job goes to the dead-letter queue and its call is Failed"), gt=0)
+    max_job_seconds: int = env("CALLSIGHT_MAX_JOB_SECONDS", 3600, (
+        "The longest a worker works on one job; past it the call is Failed with that reason and the "
+        "worker restarts"), gt=0)
+
+
+class SummarySettings(EnvSettings):
+    """The optional generative summary (an OpenAI-compatible endpoint, e.g. a self-hosted model)."""
+
+    summary_llm_url: str | None = env("CALLSIGHT_SUMMARY_LLM_URL", None, (
+        "OpenAI-compatible endpoint (`…/v1`) for a generated call overview; unset = extractive summary only "
+        "(the transcript, redacted when the organisation redacts PII, is sent there)"))
+    summary_llm_model: str | None = env("CALLSIGHT_SUMMARY_LLM_MODEL", None, "Model name sent to that endpoint")
+    summary_llm_api_key: SecretStr | None = env("CALLSIGHT_SUMMARY_LLM_API_KEY", None,
+                                                "Bearer token for that endpoint, if it needs one")
+    summary_llm_timeout_s: float = env("CALLSIGHT_SUMMARY_LLM_TIMEOUT_S", 60.0,
+                                       "Seconds to wait for the overview before keeping the extractive summary", gt=0)

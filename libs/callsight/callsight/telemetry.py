@@ -1,8 +1,9 @@
 """OpenTelemetry tracing shared by every service: one trace per upload, across
 HTTP -> SQS -> worker -> gRPC.
 
-The exporter is configuration (`OTEL_TRACES_EXPORTER`: `otlp`, `console` or `none`,
-default `none`; OTLP goes to `OTEL_EXPORTER_OTLP_ENDPOINT`). Context crosses SQS in
+The exporter is each service's setting (`OTEL_TRACES_EXPORTER`: `otlp`, `console` or
+`none`, default `none`; the OTLP exporter itself reads `OTEL_EXPORTER_OTLP_ENDPOINT`,
+as OpenTelemetry documents). Context crosses SQS in
 the job message's `trace_context` map (W3C traceparent/tracestate) and gRPC in call
 metadata.
 """
@@ -10,7 +11,6 @@ metadata.
 from __future__ import annotations
 
 import contextlib
-import os
 from collections.abc import Iterator, Mapping, MutableMapping
 
 from opentelemetry import context, propagate, trace
@@ -24,19 +24,19 @@ from opentelemetry.sdk.trace.export import (
 )
 
 
-def setup_tracing(service: str, exporter: SpanExporter | None = None) -> TracerProvider:
-    """Install the process's tracer provider (once; tests pass an in-memory exporter)."""
-    provider = TracerProvider(resource=Resource.create({"service.name": os.environ.get("OTEL_SERVICE_NAME", service)}))
+def setup_tracing(service: str, exporter: SpanExporter | None = None, *, kind: str = "none") -> TracerProvider:
+    """Install the process's tracer provider (once): spans of `service` go to the exporter
+    named by `kind` (tests pass an in-memory exporter instead)."""
+    provider = TracerProvider(resource=Resource.create({"service.name": service}))
     if exporter is not None:
         provider.add_span_processor(SimpleSpanProcessor(exporter))
-    elif (configured := _exporter_from_env()) is not None:
+    elif (configured := _exporter(kind)) is not None:
         provider.add_span_processor(BatchSpanProcessor(configured))
     trace.set_tracer_provider(provider)
     return provider
 
 
-def _exporter_from_env() -> SpanExporter | None:
-    kind = os.environ.get("OTEL_TRACES_EXPORTER", "none").strip().lower()
+def _exporter(kind: str) -> SpanExporter | None:
     if kind == "console":
         return ConsoleSpanExporter()
     if kind == "otlp":

@@ -5,19 +5,20 @@ from __future__ import annotations
 import sys
 
 from callsight.logs import setup_logging
-from callsight.settings import Settings, SettingsError
+from callsight.settings import SettingsError
 from callsight.telemetry import setup_tracing
 from callsight_status.server import run
+from callsight_status.settings import StatusSettings
 
 
 def main() -> int:
     try:
-        settings = Settings.from_env()
+        settings = StatusSettings.from_env()
     except SettingsError as exc:
         print(f"callsight-status: {exc}", file=sys.stderr)
         return 2
     setup_logging("status", settings.log_format)
-    setup_tracing("callsight-status")
+    setup_tracing(settings.otel_service_name or "callsight-status", kind=settings.otel_traces_exporter)
     run(settings)
     return 0
 

@@ -4,7 +4,6 @@ AnalyticsService (one servicer each), health, reflection, ops HTTP."""
 from __future__ import annotations
 
 import logging
-import os
 import signal
 import threading
 from concurrent import futures
@@ -20,12 +19,12 @@ from callsight.db.calls_repo import CallRepository
 from callsight.db.engine import make_engine
 from callsight.db.scorecards_repo import ScorecardRepository
 from callsight.ops_http import serve_ops
-from callsight.settings import Settings
 from callsight.status_cache import StatusCache
 from callsight.v1 import analytics_pb2, analytics_pb2_grpc, calls_pb2, calls_pb2_grpc
 from callsight_status.analytics_servicer import AnalyticsServicer
 from callsight_status.calls_servicer import CallsServicer
 from callsight_status.interceptors import MetricsInterceptor
+from callsight_status.settings import StatusSettings
 
 log = logging.getLogger(__name__)
 
@@ -35,9 +34,9 @@ SERVICE_NAMES = (
 )
 
 
-def build_server(settings: Settings, address: str) -> tuple[grpc.Server, health.HealthServicer, int]:
-    engine = make_engine(settings.database_url, pool_size=10)
-    cache = StatusCache(settings.redis_url)
+def build_server(settings: StatusSettings, address: str) -> tuple[grpc.Server, health.HealthServicer, int]:
+    engine = make_engine(settings.database_url.get_secret_value(), pool_size=10)
+    cache = StatusCache(settings.redis_url.get_secret_value())
     server = grpc.server(
         futures.ThreadPoolExecutor(max_workers=64, thread_name_prefix="grpc"),
         interceptors=[MetricsInterceptor()],
@@ -50,7 +49,7 @@ def build_server(settings: Settings, address: str) -> tuple[grpc.Server, health.
     health_servicer = health.HealthServicer(experimental_non_blocking=True)
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
     reflection.enable_server_reflection((*SERVICE_NAMES, health.SERVICE_NAME, reflection.SERVICE_NAME), server)
-    port = grpc_tls.add_port(server, address)
+    port = grpc_tls.add_port(server, address, settings.grpc_tls)
 
     def ready() -> tuple[bool, dict[str, str]]:
         checks = {"postgres": "ok", "redis": "ok" if cache.ping() else "down (degraded: reading PostgreSQL)"}
@@ -61,12 +60,12 @@ def build_server(settings: Settings, address: str) -> tuple[grpc.Server, health.
             checks["postgres"] = f"down: {type(exc).__name__}"
         return checks["postgres"] == "ok", checks
 
-    serve_ops(settings.ops_port, ready, host=os.environ.get("BIND_HOST", "0.0.0.0"))
+    serve_ops(settings.ops_port, ready, host=settings.bind_host)
     return server, health_servicer, port
 
 
-def run(settings: Settings) -> None:
-    server, health_servicer, port = build_server(settings, f"{os.environ.get('BIND_HOST', '0.0.0.0')}:{settings.port}")
+def run(settings: StatusSettings) -> None:
+    server, health_servicer, port = build_server(settings, f"{settings.bind_host}:{settings.port}")
     server.start()
     for name in (*SERVICE_NAMES, ""):
         health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)

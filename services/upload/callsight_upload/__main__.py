@@ -7,52 +7,59 @@ import sys
 import tempfile
 from typing import Any
 
+from gunicorn.app.base import BaseApplication
+
 from callsight.logs import setup_logging
-from callsight.settings import Settings, SettingsError
+from callsight.settings import SettingsError
+from callsight_upload.settings import GatewaySettings
+
+
+class Gateway(BaseApplication):  # type: ignore[misc]  # gunicorn ships no type hints
+    def __init__(self, settings: GatewaySettings) -> None:
+        self.settings = settings
+        super().__init__()
+
+    def load_config(self) -> None:
+        s = self.settings
+        options: dict[str, Any] = {
+            "bind": f"{s.bind_host}:{s.port}",
+            "workers": s.web_concurrency,
+            "worker_class": "gthread",
+            "threads": s.web_threads,
+            # uploads of 500 MB over slow links take minutes
+            "timeout": 900,
+            "graceful_timeout": 30,
+            "keepalive": 5,
+            "accesslog": None,
+            "errorlog": "-",
+            "loglevel": "warning",
+            "limit_request_field_size": 16384,
+        }
+        for key, value in options.items():
+            self.cfg.set(key, value)
+
+    def load(self) -> Any:
+        from callsight.telemetry import setup_tracing
+        from callsight_upload.app import create_app
+
+        # per gunicorn worker: exporter threads do not survive fork
+        setup_tracing(self.settings.otel_service_name or "callsight-upload", kind=self.settings.otel_traces_exporter)
+        return create_app(self.settings)
 
 
 def main() -> int:
     try:
-        settings = Settings.from_env()
+        settings = GatewaySettings.from_env()
     except SettingsError as exc:
         print(f"callsight-upload: {exc}", file=sys.stderr)
         return 2
-    workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
-    if workers > 1 and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
-        os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="callsight-metrics-")
+    if settings.web_concurrency > 1 and not settings.prometheus_multiproc_dir:
+        settings = settings.model_copy(update={"prometheus_multiproc_dir": tempfile.mkdtemp(prefix="callsight-metrics-")})
+    if settings.prometheus_multiproc_dir:
+        # prometheus_client reads this variable itself, in every gunicorn worker
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = settings.prometheus_multiproc_dir
     setup_logging("upload", settings.log_format)
-
-    from gunicorn.app.base import BaseApplication
-
-    class Gateway(BaseApplication):  # type: ignore[misc]
-        def load_config(self) -> None:
-            bind = os.environ.get("BIND_HOST", "0.0.0.0")
-            options: dict[str, Any] = {
-                "bind": f"{bind}:{settings.port}",
-                "workers": workers,
-                "worker_class": "gthread",
-                "threads": int(os.environ.get("WEB_THREADS", "8")),
-                # uploads of 500 MB over slow links take minutes
-                "timeout": 900,
-                "graceful_timeout": 30,
-                "keepalive": 5,
-                "accesslog": None,
-                "errorlog": "-",
-                "loglevel": "warning",
-                "limit_request_field_size": 16384,
-            }
-            for key, value in options.items():
-                self.cfg.set(key, value)
-
-        def load(self) -> Any:
-            from callsight.telemetry import setup_tracing
-            from callsight_upload.app import create_app
-
-            setup_tracing("callsight-upload")  # per gunicorn worker: exporter threads do not survive fork
-
-            return create_app(settings)
-
-    Gateway().run()
+    Gateway(settings).run()
     return 0
 
 

@@ -8,13 +8,13 @@ import time
 from flask import Flask, Response, g, request
 from opentelemetry import context, propagate, trace
 
-from callsight.settings import Settings
 from callsight.telemetry import tracer
 from callsight_upload.api import register_api
 from callsight_upload.core import sessions
 from callsight_upload.core.connections import Connections
 from callsight_upload.core.errors import register_error_handlers
 from callsight_upload.core.metrics import REQUEST_SECONDS
+from callsight_upload.settings import GatewaySettings
 from callsight_upload.web import register_web
 
 SECURITY_HEADERS = {
@@ -25,11 +25,11 @@ SECURITY_HEADERS = {
 }
 
 
-def create_app(settings: Settings | None = None) -> Flask:
-    settings = settings or Settings.from_env()
+def create_app(settings: GatewaySettings | None = None) -> Flask:
+    settings = settings or GatewaySettings.from_env()
     app = Flask(__name__)
     app.config.update(
-        SECRET_KEY=settings.secret_key,
+        SECRET_KEY=settings.session_key,
         MAX_FORM_MEMORY_SIZE=64 * 1024,
         JSON_SORT_KEYS=False,
     )

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import os
-import socket
 import sys
 import threading
 
@@ -12,9 +11,10 @@ from sqlalchemy import text
 
 from callsight.logs import setup_logging
 from callsight.ops_http import serve_ops
-from callsight.settings import Settings, SettingsError
+from callsight.settings import SettingsError
 from callsight.telemetry import setup_tracing
 from callsight_worker.reconciler import Reconciler
+from callsight_worker.settings import WorkerSettings
 from callsight_worker.wiring import build_worker
 
 log = logging.getLogger("callsight_worker")
@@ -22,14 +22,14 @@ log = logging.getLogger("callsight_worker")
 
 def main() -> int:
     try:
-        settings = Settings.from_env()
+        settings = WorkerSettings.from_env()
     except SettingsError as exc:
         print(f"callsight-worker: {exc}", file=sys.stderr)
         return 2
     setup_logging("worker", settings.log_format)
-    setup_tracing("callsight-worker")
-    worker_id = os.environ.get("CALLSIGHT_WORKER_ID") or f"{socket.gethostname()}-{os.getpid()}"
-    worker, engine = build_worker(settings, worker_id)
+    setup_tracing(settings.otel_service_name or "callsight-worker", kind=settings.otel_traces_exporter)
+    worker_id = settings.worker_id
+    worker, engine = build_worker(settings)
     calls, queue, cache, engines = worker.calls, worker.queue, worker.cache, worker.engines
     worker.install_signal_handlers()
     model_ready = threading.Event()
@@ -44,7 +44,7 @@ def main() -> int:
             checks["postgres"] = f"down: {type(exc).__name__}"
         return model_ready.is_set() and checks["postgres"] == "ok", checks
 
-    serve_ops(settings.ops_port, ready, host=os.environ.get("BIND_HOST", "0.0.0.0"))
+    serve_ops(settings.ops_port, ready, host=settings.bind_host)
     engines.get()  # load the default engine before taking jobs
     model_ready.set()
 

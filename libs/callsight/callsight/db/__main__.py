@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-import os
 import sys
 
 from callsight.db.migrate import autogenerate, upgrade
+from callsight.settings import DatabaseSettings, SettingsError
 
 
 def main(argv: list[str]) -> int:
-    url = os.environ.get("CALLSIGHT_DATABASE_URL")
-    if not url:
-        print("CALLSIGHT_DATABASE_URL is required", file=sys.stderr)
+    try:
+        url = DatabaseSettings.from_env().database_url.get_secret_value()
+    except SettingsError as exc:
+        print(f"callsight.db: {exc}", file=sys.stderr)
         return 2
     if argv[:1] == ["upgrade"]:
         upgrade(url, argv[1] if len(argv) > 1 else "head")

@@ -18,9 +18,11 @@ LAST_USED_RESOLUTION = "interval '60 seconds'"
 
 
 class OrgRepository:
-    def __init__(self, engine: Engine, peppers: list[str]) -> None:
+    def __init__(self, engine: Engine, peppers: list[str] | None = None) -> None:
+        """`peppers`: the current API key pepper first; only the gateway and the admin
+        command, which make and check keys, need them."""
         self.engine = engine
-        self.peppers = [p for p in peppers if p]
+        self.peppers = [p for p in peppers or [] if p]
 
     def ensure_org(self, org_id: str, name: str, default_language: str = "ja-JP") -> OrgRecord:
         with self.engine.begin() as conn:

@@ -51,7 +51,7 @@ def readyz() -> ResponseReturnValue:
 
 @bp.get("/metrics")
 def metrics() -> ResponseReturnValue:
-    body, content_type = render()
+    body, content_type = render(connections().settings.prometheus_multiproc_dir)
     return Response(body, content_type=content_type)
 
 

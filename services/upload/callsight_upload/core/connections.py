@@ -22,20 +22,20 @@ from callsight.db.engine import make_engine
 from callsight.db.orgs_repo import OrgRepository
 from callsight.db.users_repo import SessionRepository, UserRepository
 from callsight.jobqueue import JobQueue
-from callsight.settings import Settings
 from callsight.status_cache import StatusCache
 from callsight.storage import AudioStore
 from callsight_upload.core.ratelimit import RateLimiter
 from callsight_upload.core.reads import Reads
+from callsight_upload.settings import GatewaySettings
 
 
 @dataclass
 class Connections:
-    settings: Settings
+    settings: GatewaySettings
 
     @cached_property
     def engine(self) -> Engine:
-        return make_engine(self.settings.database_url, pool_size=10)
+        return make_engine(self.settings.database_url.get_secret_value(), pool_size=10)
 
     @cached_property
     def outbox(self) -> CallOutbox:
@@ -43,7 +43,7 @@ class Connections:
 
     @cached_property
     def orgs(self) -> OrgRepository:
-        return OrgRepository(self.engine, [self.settings.api_key_pepper, self.settings.api_key_pepper_previous or ""])
+        return OrgRepository(self.engine, self.settings.peppers)
 
     @cached_property
     def users(self) -> UserRepository:
@@ -66,7 +66,7 @@ class Connections:
 
     @cached_property
     def cache(self) -> StatusCache:
-        return StatusCache(self.settings.redis_url)
+        return StatusCache(self.settings.redis_url.get_secret_value())
 
     @cached_property
     def rate_limiter(self) -> RateLimiter:
@@ -74,7 +74,7 @@ class Connections:
 
     @cached_property
     def status_channel(self) -> grpc.Channel:
-        return grpc_tls.channel(self.settings.status_addr)
+        return grpc_tls.channel(self.settings.status_addr, self.settings.grpc_tls)
 
     @cached_property
     def reads(self) -> Reads:

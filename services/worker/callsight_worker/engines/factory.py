@@ -2,30 +2,26 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
-from callsight.settings import Settings
 from callsight_worker.engines.base import Transcriber
+from callsight_worker.settings import WorkerSettings
 
 
-def build_engine(name: str, settings: Settings) -> Transcriber:
+def build_engine(name: str, settings: WorkerSettings) -> Transcriber:
     if name == "whisper":
         from callsight_worker.engines.whisper import WhisperTranscriber
 
-        if not settings.model_dir:
-            raise RuntimeError("CALLSIGHT_MODEL_DIR is required for the whisper engine")
-        return WhisperTranscriber(Path(settings.model_dir), threads=settings.whisper_threads)
+        return WhisperTranscriber(settings.model_path, threads=settings.whisper_threads)
     if name == "amivoice":
         from callsight_worker.engines.amivoice import AmiVoiceSettings, AmiVoiceTranscriber
 
-        return AmiVoiceTranscriber(AmiVoiceSettings.from_env())
+        return AmiVoiceTranscriber(AmiVoiceSettings.from_env(settings.amivoice_environ()))
     raise RuntimeError(f"unknown transcription engine {name!r} (whisper or amivoice)")
 
 
 class EngineRegistry:
     """Engines built once per process, on first use."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: WorkerSettings) -> None:
         self.settings = settings
         self._engines: dict[str, Transcriber] = {}
 

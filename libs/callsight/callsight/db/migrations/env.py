@@ -1,17 +1,16 @@
-"""Alembic environment: migrates the database named by CALLSIGHT_DATABASE_URL."""
+"""Alembic environment: migrates the database `callsight.db.migrate` names in its config."""
 
 from __future__ import annotations
-
-import os
 
 from alembic import context
 from sqlalchemy import create_engine, pool
 
-from callsight.db.engine import sqlalchemy_url
 from callsight.db.schema import metadata
 
 config = context.config
-url = config.get_main_option("sqlalchemy.url") or sqlalchemy_url(os.environ["CALLSIGHT_DATABASE_URL"])
+url = config.get_main_option("sqlalchemy.url")
+if not url:
+    raise RuntimeError("run migrations with `python -m callsight.db upgrade` (it names the database)")
 
 
 def run_migrations_offline() -> None:

@@ -10,7 +10,6 @@ endpoint and `d` options one request uses.
 from __future__ import annotations
 
 import math
-import os
 import urllib.parse
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -77,8 +76,8 @@ class AmiVoiceSettings:
     d_options: tuple[tuple[str, str], ...] = ()
 
     @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None) -> AmiVoiceSettings:
-        env = os.environ if environ is None else environ
+    def from_env(cls, env: Mapping[str, str]) -> AmiVoiceSettings:
+        """Parse and check the worker's CALLSIGHT_AMIVOICE_* variables (read once, by its settings)."""
         appkey = env.get(ENV_APPKEY, "").strip()
         if not appkey:
             raise AmiVoiceConfigError(

@@ -52,9 +52,9 @@ PENDING = frozenset({"queued", "started", "processing"})
 class AmiVoiceTranscriber:
     name = "amivoice"
 
-    def __init__(self, settings: AmiVoiceSettings | None = None, *, sleep: Callable[[float], None] = time.sleep,
+    def __init__(self, settings: AmiVoiceSettings, *, sleep: Callable[[float], None] = time.sleep,
                  clock: Callable[[], float] = time.monotonic) -> None:
-        self.settings = AmiVoiceSettings.from_env() if settings is None else settings
+        self.settings = settings
         if not self.settings.appkey.strip():
             raise AmiVoiceConfigError(f"AmiVoice engine: the APPKEY is empty (set {ENV_APPKEY})")
         self.http = AmiVoiceHttp(self.settings)

@@ -1,0 +1,42 @@
+"""The gateway's settings: its one configuration object, read once at start."""
+
+from __future__ import annotations
+
+from pydantic import SecretStr
+
+from callsight.grpc_tls import ClientTls
+from callsight.settings import MIB, PepperSettings, ServiceSettings, StorageSettings, TranscriptionQueueSettings, env
+
+
+class GatewaySettings(ServiceSettings, PepperSettings, StorageSettings, TranscriptionQueueSettings):
+    port: int = env("PORT", 8080, "HTTP port of the gateway (web app, Ingest API, REST API, /metrics)")
+    web_concurrency: int = env("WEB_CONCURRENCY", 2, "gunicorn worker processes", gt=0)
+    web_threads: int = env("WEB_THREADS", 8, "Threads per gunicorn worker process", gt=0)
+    prometheus_multiproc_dir: str | None = env("PROMETHEUS_MULTIPROC_DIR", None, (
+        "Folder where gunicorn's processes share their metrics; unset with several processes = a fresh temp folder"))
+    status_addr: str = env("CALLSIGHT_STATUS_ADDR", "127.0.0.1:50051",
+                           "host:port of the status deployment's gRPC (CallsService, AnalyticsService)")
+    secret_key: SecretStr | None = env("CALLSIGHT_SECRET_KEY", None,
+                                       "Signs web sessions' cookies; unset = the API key pepper")
+    max_upload_bytes: int = env("CALLSIGHT_MAX_UPLOAD_BYTES", 500 * MIB, "Largest accepted recording, in bytes", gt=0)
+    rate_limit_per_minute: int = env("CALLSIGHT_RATE_LIMIT_PER_MINUTE", 600,
+                                     "Requests per API key per minute (0 = no limit)", ge=0)
+    session_idle_s: int = env("CALLSIGHT_SESSION_IDLE_S", 8 * 3600, "A web session ends after this long unused", gt=0)
+    session_absolute_s: int = env("CALLSIGHT_SESSION_ABSOLUTE_S", 7 * 24 * 3600,
+                                  "A web session ends this long after sign-in, used or not", gt=0)
+    cookie_secure: bool = env("CALLSIGHT_COOKIE_SECURE", False, "Session cookie only over HTTPS (set behind TLS)")
+    grpc_tls_ca: str | None = env("CALLSIGHT_GRPC_TLS_CA", None,
+                                  "CA file that signed the status service's certificate; set = TLS to it")
+    grpc_client_cert: str | None = env("CALLSIGHT_GRPC_CLIENT_CERT", None,
+                                       "The gateway's client certificate file (mutual TLS)")
+    grpc_client_key: str | None = env("CALLSIGHT_GRPC_CLIENT_KEY", None, "Its private key file (mutual TLS)")
+    grpc_tls_server_name: str | None = env("CALLSIGHT_GRPC_TLS_SERVER_NAME", None,
+                                           "Name to expect in the status service's certificate, if not its address")
+
+    @property
+    def grpc_tls(self) -> ClientTls:
+        return ClientTls(self.grpc_tls_ca, self.grpc_client_cert, self.grpc_client_key, self.grpc_tls_server_name)
+
+    @property
+    def session_key(self) -> str:
+        return (self.secret_key or self.api_key_pepper).get_secret_value()
