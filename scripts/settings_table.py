@@ -17,6 +17,7 @@ from callsight.admin import AdminSettings
 from callsight.settings import EnvSettings, is_secret, variable
 from callsight_status.settings import StatusSettings
 from callsight_upload.settings import GatewaySettings
+from callsight_worker.analysis_worker.settings import AnalysisWorkerSettings
 from callsight_worker.settings import WorkerSettings
 
 DOC = Path(__file__).resolve().parents[1] / "docs" / "configuration.md"
@@ -27,6 +28,7 @@ SERVICES: dict[str, type[EnvSettings]] = {
     "gateway": GatewaySettings,
     "status": StatusSettings,
     "worker": WorkerSettings,
+    "analysis worker": AnalysisWorkerSettings,
     "admin": AdminSettings,  # python -m callsight.admin, python -m callsight.db (migrations)
 }
 # read by a library or a tool, not by a settings object: (variable, read by, default, what)

@@ -1,10 +1,10 @@
-"""The local stack: real servers and the three services on loopback, supervised.
+"""The local stack: real servers and the services on loopback, supervised.
 
 `make up` and the test fixtures use this one class. It starts PostgreSQL, Redis,
 SeaweedFS (S3) and an SQS-compatible server, then the status service, the upload
-gateway and the workers; waits for each to be healthy; writes `.run/stack.env` and a
-PID file per process; and restarts a process that dies, with backoff, the way
-Kubernetes would.
+gateway, the transcription workers and the analysis worker; waits for each to be
+healthy; writes `.run/stack.env` and a PID file per process; and restarts a process
+that dies, with backoff, the way Kubernetes would.
 """
 
 from __future__ import annotations
@@ -28,6 +28,8 @@ log = logging.getLogger("callsight.stack")
 
 QUEUE_NAME = "callsight-jobs"
 DLQ_NAME = "callsight-jobs-dlq"
+ANALYSIS_QUEUE_NAME = "callsight-analysis"
+ANALYSIS_DLQ_NAME = "callsight-analysis-dlq"
 
 
 @dataclass
@@ -84,6 +86,7 @@ class Stack:
         names = ["postgres", "redis", "sqs", "status", "status_ops", "gateway"]
         names += [f"s3_{n}" for n in servers.SEAWEED_PORT_NAMES]
         names += [f"worker_{i}_ops" for i in range(1, self.workers + 1)]
+        names += ["analysis_worker_ops"]
         saved = {} if self.random_ports else {k: int(v) for k, v in _load_json(path).items()}  # type: ignore[call-overload]
         ports: dict[str, int] = {}
         taken: set[int] = set()
@@ -211,6 +214,15 @@ class Stack:
                 stop_timeout_s=30,
             ))
 
+        self._start(ProcessSpec(
+            name="analysis-worker",
+            argv=[sys.executable, "-m", "callsight_worker.analysis_worker"],
+            env={**env, "OPS_PORT": str(ports["analysis_worker_ops"]), "CALLSIGHT_WORKER_ID": "analysis-worker"},
+            healthy=servers.http_ok(f"http://127.0.0.1:{ports['analysis_worker_ops']}/readyz"),
+            start_timeout_s=120,
+            stop_timeout_s=30,
+        ))
+
         env["CALLSIGHT_URL"] = f"http://127.0.0.1:{ports['gateway']}"
         env["CALLSIGHT_GRPC"] = env["CALLSIGHT_STATUS_ADDR"]
         env.update(self._demo_credentials(env))
@@ -237,7 +249,9 @@ class Stack:
 
         ensure_bucket(run)
         queue_url, dlq_url = ensure_queues(run, QUEUE_NAME, DLQ_NAME)
-        return {"CALLSIGHT_SQS_QUEUE_URL": queue_url, "CALLSIGHT_SQS_DLQ_URL": dlq_url}
+        analysis_url, analysis_dlq_url = ensure_queues(run, ANALYSIS_QUEUE_NAME, ANALYSIS_DLQ_NAME)
+        return {"CALLSIGHT_SQS_QUEUE_URL": queue_url, "CALLSIGHT_SQS_DLQ_URL": dlq_url,
+                "CALLSIGHT_ANALYSIS_QUEUE_URL": analysis_url, "CALLSIGHT_ANALYSIS_DLQ_URL": analysis_dlq_url}
 
     def _recreate_queues(self) -> None:
         """moto keeps queues in memory: a restarted SQS has none until they are made again.
@@ -245,6 +259,7 @@ class Stack:
         from callsight.provision import ensure_queues
 
         ensure_queues({**os.environ, **self.env}, QUEUE_NAME, DLQ_NAME)
+        ensure_queues({**os.environ, **self.env}, ANALYSIS_QUEUE_NAME, ANALYSIS_DLQ_NAME)
 
     def _demo_credentials(self, env: dict[str, str]) -> dict[str, str]:
         """A demo organisation and API key; the key is kept in .run (local use only)."""

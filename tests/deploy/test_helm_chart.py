@@ -38,7 +38,11 @@ CHART = REPO / "deploy" / "helm" / "callsight"
 CHECKOV_CONFIG = REPO / "deploy" / "helm" / ".checkov.yaml"
 TOOLS = Path(os.environ.get("CALLSIGHT_TOOLS_DIR", REPO / ".tools"))
 INSTALL_HINT = "run `bash scripts/install-k8s-tools.sh` to install it into .tools/"
-SERVICES = ("upload", "status", "worker")
+SERVICES = ("upload", "status", "worker", "analysis-worker")
+# the values key and the Dockerfile of each deployable (the analysis worker is built from the worker's package)
+VALUES_KEY = {"upload": "upload", "status": "status", "worker": "worker", "analysis-worker": "analysisWorker"}
+DOCKERFILES = {s: REPO / "services" / s / "Dockerfile" for s in ("upload", "status", "worker")} | {
+    "analysis-worker": REPO / "services" / "worker" / "Dockerfile.analysis"}
 RELEASE = "callsight"
 NAMESPACE = "callsight"
 # The chart's kubeVersion floor (native gRPC probes) and the newest schemas kubernetes-validate has.
@@ -56,12 +60,13 @@ VALUE_SETS: dict[str, list[str]] = {
     "defaults": sets(
         "config.s3.bucket=callsight-audio",
         "config.sqs.queueUrl=https://sqs.us-east-1.amazonaws.com/123456789012/callsight-jobs",
+        "config.sqs.analysisQueueUrl=https://sqs.us-east-1.amazonaws.com/123456789012/callsight-analysis",
         "secrets.databaseUrl=postgresql://callsight:pw@db:5432/callsight",
         "secrets.redisUrl=redis://cache:6379/0",
     ),
     "aws": AWS,
     "dev": ["-f", str(CHART / "values-dev.yaml")],
-    "keda-off": [*AWS, *sets("worker.autoscaling.keda.enabled=false")],
+    "keda-off": [*AWS, *sets("worker.autoscaling.keda.enabled=false", "analysisWorker.autoscaling.keda.enabled=false")],
     "scale-to-zero": [*AWS, *sets("worker.autoscaling.minReplicas=0")],
     "existing-secret": [
         *AWS,
@@ -237,6 +242,9 @@ BAD_VALUES = {
         "/containerSecurityContext/readOnlyRootFilesystem",
     ),
     "malformed image digest": (["--set", "worker.image.digest=latest"], "/worker/image/digest"),
+    # the re-run producer runs in the analysis workers: at zero nothing would ever enqueue a re-run
+    "analysis workers scaled to zero": (["--set", "analysisWorker.autoscaling.minReplicas=0"],
+                                        "/analysisWorker/autoscaling/minReplicas"),
     "amivoice without its key": (["--set", "config.engine=amivoice"], "amivoiceAppkey"),
 }
 
@@ -256,6 +264,9 @@ def test_missing_required_values_fail_with_messages_naming_them() -> None:
     assert "is required" in done.stderr and (
         "config.s3.bucket" in done.stderr or "queueUrl" in done.stderr or "databaseUrl" in done.stderr
     ), done.stderr
+    without_analysis_queue = sets(*[a for a in VALUE_SETS["defaults"][1::2] if not a.startswith("config.sqs.analysis")])
+    done = helm("template", RELEASE, str(CHART), *without_analysis_queue, check=False)
+    assert done.returncode != 0 and "config.sqs.analysisQueueUrl is required" in done.stderr, done.stderr
 
 
 # -- workers and autoscaling -------------------------------------------------------------
@@ -318,6 +329,25 @@ def test_scaled_object_scales_workers_on_queue_depth_counting_in_flight_jobs(val
         assert "awsEndpoint" not in metadata
 
 
+@pytest.mark.parametrize("value_set", KEDA_SETS)
+def test_analysis_workers_scale_on_their_own_queue_and_load_no_model(value_set: str) -> None:
+    docs = rendered(value_set)
+    spec = named(docs, "ScaledObject", f"{RELEASE}-analysis-worker")["spec"]
+    assert spec["scaleTargetRef"]["name"] == f"{RELEASE}-analysis-worker"
+    assert spec["minReplicaCount"] >= 1  # its pods run the re-run producer
+    (trigger,) = spec["triggers"]
+    data = config_map(docs)
+    assert trigger["metadata"]["queueURL"] == data["CALLSIGHT_ANALYSIS_QUEUE_URL"] != data["CALLSIGHT_SQS_QUEUE_URL"]
+    assert named(docs, "ScaledObject", f"{RELEASE}-worker")["spec"]["triggers"][0]["metadata"]["queueURL"] == (
+        data["CALLSIGHT_SQS_QUEUE_URL"])
+    pod = named(docs, "Deployment", f"{RELEASE}-analysis-worker")["spec"]["template"]["spec"]
+    (container,) = pod["containers"]
+    assert container["image"].split("@")[0].rsplit(":", 1)[0].endswith("callsight-analysis-worker")
+    assert "CALLSIGHT_MODEL_DIR" not in {e["name"] for e in container["env"]}
+    assert container["readinessProbe"]["httpGet"] == {"path": "/readyz", "port": "ops"}
+    assert {"CALLSIGHT_RERUN_DRIP_PER_S", "CALLSIGHT_RERUN_MAX_QUEUED", "CALLSIGHT_ANALYSIS_DLQ_URL"} <= set(data)
+
+
 def test_scale_to_zero_sets_min_replica_count_to_zero() -> None:
     assert named(rendered("scale-to-zero"), "ScaledObject", f"{RELEASE}-worker")["spec"]["minReplicaCount"] == 0
     assert named(rendered("aws"), "ScaledObject", f"{RELEASE}-worker")["spec"]["minReplicaCount"] == 1
@@ -330,6 +360,8 @@ def test_worker_hpa_exists_only_when_keda_is_off(value_set: str) -> None:
     if value_set == "keda-off":
         assert not of_kind(docs, "ScaledObject") and not of_kind(docs, "TriggerAuthentication")
         (hpa,) = worker_hpas
+        analysis = named(docs, "HorizontalPodAutoscaler", f"{RELEASE}-analysis-worker")["spec"]
+        assert analysis["scaleTargetRef"]["name"] == f"{RELEASE}-analysis-worker" and analysis["minReplicas"] >= 1
         assert hpa["apiVersion"] == "autoscaling/v2"
         assert hpa["spec"]["scaleTargetRef"]["name"] == f"{RELEASE}-worker"
         assert hpa["spec"]["minReplicas"] >= 1
@@ -343,15 +375,16 @@ def test_worker_hpa_exists_only_when_keda_is_off(value_set: str) -> None:
 @pytest.mark.parametrize("value_set", VALUE_SETS)
 def test_autoscaled_deployments_leave_replicas_to_the_autoscaler(value_set: str) -> None:
     # A replicas field would make every `helm upgrade` reset what KEDA or the HPA chose.
-    worker = named(rendered(value_set), "Deployment", f"{RELEASE}-worker")
-    assert "replicas" not in worker["spec"]
+    for name in ("worker", "analysis-worker"):
+        assert "replicas" not in named(rendered(value_set), "Deployment", f"{RELEASE}-{name}")["spec"]
 
 
 def test_workers_have_no_service_and_are_scraped_by_pod_monitor() -> None:
     docs = rendered("aws")
-    assert f"{RELEASE}-worker" not in {svc["metadata"]["name"] for svc in of_kind(docs, "Service")}
-    monitor = named(docs, "PodMonitor", f"{RELEASE}-worker")
-    assert monitor["spec"]["podMetricsEndpoints"][0]["port"] == "ops"
+    for name in ("worker", "analysis-worker"):
+        assert f"{RELEASE}-{name}" not in {svc["metadata"]["name"] for svc in of_kind(docs, "Service")}
+        monitor = named(docs, "PodMonitor", f"{RELEASE}-{name}")
+        assert monitor["spec"]["podMetricsEndpoints"][0]["port"] == "ops"
     assert {m["metadata"]["name"] for m in of_kind(docs, "ServiceMonitor")} == {
         f"{RELEASE}-upload",
         f"{RELEASE}-status",
@@ -435,12 +468,12 @@ def test_generated_pepper_is_kept_on_uninstall() -> None:
 def test_images_are_pinned_by_digest_when_one_is_given() -> None:
     images = {c["image"] for _, spec in pod_specs(rendered("aws")) for c in spec["containers"]}
     # ci/aws-values.yaml gives each service a digest of one repeated digit.
-    assert images == {f"callsight-{s}:0.1.0@sha256:{d * 64}" for s, d in zip(SERVICES, "123", strict=True)}
+    assert images == {f"callsight-{s}:0.1.0@sha256:{d * 64}" for s, d in zip(SERVICES, "1234", strict=True)}
 
 
 def test_service_accounts_carry_irsa_roles() -> None:
     docs = rendered("aws")
-    for service in ("upload", "worker"):
+    for service in ("upload", "worker", "analysis-worker"):
         account = named(docs, "ServiceAccount", f"{RELEASE}-{service}")
         assert account["metadata"]["annotations"]["eks.amazonaws.com/role-arn"].endswith(f"role/callsight-{service}")
         deployment = named(docs, "Deployment", f"{RELEASE}-{service}")
@@ -625,7 +658,7 @@ def test_skaffold_builds_each_service_and_sets_chart_values_that_exist() -> None
     for service in SERVICES:
         artifact = artifacts[f"callsight-{service}"]
         assert artifact["context"] == "."
-        assert (REPO / artifact["docker"]["dockerfile"]) == REPO / "services" / service / "Dockerfile"
+        assert (REPO / artifact["docker"]["dockerfile"]) == DOCKERFILES[service]
     (release,) = config["deploy"]["helm"]["releases"]
     assert (REPO / release["chartPath"]) == CHART
     profiles = {p["name"]: p for p in config["profiles"]}
@@ -648,7 +681,7 @@ def test_skaffold_builds_each_service_and_sets_chart_values_that_exist() -> None
 
 
 def dockerfile(service: str) -> str:
-    return (REPO / "services" / service / "Dockerfile").read_text()
+    return DOCKERFILES[service].read_text()
 
 
 def instructions(text: str) -> list[tuple[str, str]]:
@@ -665,13 +698,13 @@ def instructions(text: str) -> list[tuple[str, str]]:
 @pytest.mark.parametrize("service", SERVICES)
 def test_dockerfile_passes_hadolint(service: str) -> None:
     done = run(
-        [tool("hadolint"), "--failure-threshold", "info", str(REPO / "services" / service / "Dockerfile")], check=False
+        [tool("hadolint"), "--failure-threshold", "info", str(DOCKERFILES[service])], check=False
     )
     assert done.returncode == 0, done.stdout + done.stderr
 
 
 def test_dockerfiles_pass_checkov() -> None:
-    paths = [str(REPO / "services" / s / "Dockerfile") for s in SERVICES]
+    paths = [str(DOCKERFILES[s]) for s in SERVICES]
     done = run(
         [
             tool("checkov"),
@@ -717,6 +750,7 @@ def test_dockerfiles_expose_the_ports_the_chart_uses() -> None:
     assert exposed["upload"] == {str(values["upload"]["port"])}
     assert exposed["status"] == {str(values["status"]["port"]), str(values["status"]["opsPort"])}
     assert exposed["worker"] == {str(values["worker"]["opsPort"])}
+    assert exposed["analysis-worker"] == {str(values["analysisWorker"]["opsPort"])}
 
 
 def test_worker_image_carries_the_joined_hash_checked_model() -> None:
@@ -730,7 +764,7 @@ def test_worker_image_carries_the_joined_hash_checked_model() -> None:
 
 @pytest.mark.parametrize("service", SERVICES)
 def test_each_dockerfile_sends_only_what_it_copies(service: str) -> None:
-    ignore = (REPO / "services" / service / "Dockerfile.dockerignore").read_text().splitlines()
+    ignore = DOCKERFILES[service].with_name(DOCKERFILES[service].name + ".dockerignore").read_text().splitlines()
     rules = [line.strip() for line in ignore if line.strip() and not line.startswith("#")]
     assert rules[0] == "*", "allow-list: ignore everything, then re-include"
     allowed = {rule[1:].rstrip("/") for rule in rules if rule.startswith("!")}

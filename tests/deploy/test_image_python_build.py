@@ -14,7 +14,12 @@ import pytest
 
 pytestmark = pytest.mark.deploy
 ROOT = Path(__file__).resolve().parents[2]
-SERVICES = {"upload": "callsight_upload", "status": "callsight_status", "worker": "callsight_worker"}
+SERVICES = {"upload": "callsight_upload", "status": "callsight_status", "worker": "callsight_worker",
+            "analysis-worker": "callsight_worker.analysis_worker"}
+DOCKERFILES = {s: ROOT / "services" / s / "Dockerfile" for s in ("upload", "status", "worker")} | {
+    "analysis-worker": ROOT / "services" / "worker" / "Dockerfile.analysis"}
+# what an image must not carry: the gateway's web stack elsewhere, the speech stack outside the transcription worker
+ABSENT = {"analysis-worker": ("faster_whisper", "ctranslate2", "av", "onnxruntime")}
 
 
 def builder_run_steps(dockerfile: Path) -> list[str]:
@@ -30,7 +35,7 @@ def test_image_python_install_steps_build_and_import(service: str, tmp_path: Pat
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
     pip = venv / "bin" / "pip"
     env_path = f"{venv / 'bin'}:/usr/bin:/bin"
-    steps = [s for s in builder_run_steps(ROOT / "services" / service / "Dockerfile") if "pip" in s or "callsight" in s]
+    steps = [s for s in builder_run_steps(DOCKERFILES[service]) if "pip" in s or "callsight" in s]
     assert any("pip install" in s for s in steps), steps
     for step in steps:
         if step.startswith("python -m venv"):
@@ -47,3 +52,6 @@ def test_image_python_install_steps_build_and_import(service: str, tmp_path: Pat
     assert imported.returncode == 0, imported.stderr[-2000:]
     if service == "worker":
         assert (tmp_path / "model" / "model.bin").exists()
+    for module in ABSENT.get(service, ()):
+        found = subprocess.run([str(venv / "bin" / "python"), "-c", f"import {module}"], capture_output=True, cwd=tmp_path)
+        assert found.returncode != 0, f"the {service} image carries {module}, which it never uses"

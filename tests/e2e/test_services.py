@@ -93,7 +93,7 @@ def test_every_service_serves_health_and_metrics(stack: Any) -> None:
     for r in stack.running.values():
         if "OPS_PORT" in r.spec.env:
             urls.append(f"http://127.0.0.1:{r.spec.env['OPS_PORT']}")
-    assert len(urls) == 4, urls  # gateway, status, two workers
+    assert len(urls) == 5, urls  # gateway, status, two transcription workers, the analysis worker
     for url in urls:
         assert requests.get(f"{url}/healthz", timeout=5).status_code == 200
         assert requests.get(f"{url}/readyz", timeout=5).json()["status"] == "ready"
@@ -109,7 +109,7 @@ def test_openapi_document_describes_the_api(api: Api) -> None:
 def test_launcher_writes_env_and_pid_files_and_restarts_a_killed_worker(stack: Any) -> None:
     env = dict(line.split("=", 1) for line in (stack.run_dir / "stack.env").read_text().splitlines())
     assert {"CALLSIGHT_URL", "CALLSIGHT_GRPC", "CALLSIGHT_API_KEY"} <= set(env)
-    for name in ("postgres", "redis", "seaweedfs", "sqs", "status", "upload", "worker-1", "worker-2"):
+    for name in ("postgres", "redis", "seaweedfs", "sqs", "status", "upload", "worker-1", "worker-2", "analysis-worker"):
         assert (stack.run_dir / f"{name}.pid").exists(), name
     old = stack.pid("worker-2")
     os.kill(old, signal.SIGKILL)

@@ -33,7 +33,8 @@ def test_settings_name_the_missing_variable() -> None:
         with pytest.raises(SettingsError, match="CALLSIGHT_DATABASE_URL"):
             settings.from_env({})
     env = {"CALLSIGHT_DATABASE_URL": "postgresql://u:hunter2@h/db", "CALLSIGHT_REDIS_URL": "redis://h",
-           "CALLSIGHT_SQS_QUEUE_URL": "http://q", "CALLSIGHT_API_KEY_PEPPER": "pepper-secret"}
+           "CALLSIGHT_SQS_QUEUE_URL": "http://q", "CALLSIGHT_ANALYSIS_QUEUE_URL": "http://a",
+           "CALLSIGHT_API_KEY_PEPPER": "pepper-secret"}
     gateway, worker = GatewaySettings.from_env(env), WorkerSettings.from_env(env)
     assert gateway.max_upload_bytes == 500 * 1024 * 1024 and worker.max_attempts == 3
     for secret in ("hunter2", "pepper-secret"):  # secrets are SecretStr: never in a repr or log line

@@ -64,10 +64,8 @@ class DatabaseSettings(EnvSettings):
 
 
 class ServiceSettings(DatabaseSettings):
-    """What every service reads: the system of record, the cache, logs and traces."""
+    """What every service reads: the system of record, logs and traces."""
 
-    redis_url: SecretStr = env("CALLSIGHT_REDIS_URL", description=(
-        "Redis, the live status cache and event bus (losing it loses no data): `redis://host:6379/0`"))
     log_format: Literal["json", "text"] = env("CALLSIGHT_LOG_FORMAT", "json", "Log lines as `json` or `text`")
     bind_host: str = env("BIND_HOST", "0.0.0.0", "Address the service's ports listen on")
     otel_traces_exporter: Literal["none", "console", "otlp"] = env(
@@ -75,6 +73,11 @@ class ServiceSettings(DatabaseSettings):
         "Where traces go: `none`, `console` or `otlp` (to `OTEL_EXPORTER_OTLP_ENDPOINT`)")
     otel_service_name: str | None = env("OTEL_SERVICE_NAME", None,
                                         "Service name on traces (default: the service's own, e.g. callsight-upload)")
+
+
+class CacheSettings(EnvSettings):
+    redis_url: SecretStr = env("CALLSIGHT_REDIS_URL", description=(
+        "Redis, the live status cache and event bus (losing it loses no data): `redis://host:6379/0`"))
 
 
 class PepperSettings(EnvSettings):
@@ -105,23 +108,37 @@ def describe(exc: ValidationError, cls: type[BaseSettings]) -> str:
     return "; ".join(lines)
 
 
-class StorageSettings(EnvSettings):
+class AwsSettings(EnvSettings):
+    aws_region: str = env("AWS_REGION", "us-east-1", "AWS region of S3 and SQS")
+
+
+class StorageSettings(AwsSettings):
     """S3: recordings under `orgs/<org>/calls/<uid>/audio`."""
 
     s3_bucket: str = env("CALLSIGHT_S3_BUCKET", "callsight", "S3 bucket of the recordings")
     s3_endpoint_url: str | None = env("CALLSIGHT_S3_ENDPOINT_URL", None,
                                       "S3-compatible endpoint (SeaweedFS locally); unset = AWS")
-    aws_region: str = env("AWS_REGION", "us-east-1", "AWS region of S3 and SQS")
 
 
-class TranscriptionQueueSettings(EnvSettings):
+class SqsSettings(AwsSettings):
+    sqs_endpoint_url: str | None = env("CALLSIGHT_SQS_ENDPOINT_URL", None,
+                                       "SQS-compatible endpoint (moto locally); unset = AWS")
+
+
+class TranscriptionQueueSettings(SqsSettings):
     """SQS: the transcription job queue and its dead-letter queue."""
 
     sqs_queue_url: str = env("CALLSIGHT_SQS_QUEUE_URL", description="SQS queue of transcription jobs")
     sqs_dlq_url: str | None = env("CALLSIGHT_SQS_DLQ_URL", None,
                                   "Its dead-letter queue (jobs that failed CALLSIGHT_MAX_ATTEMPTS receives)")
-    sqs_endpoint_url: str | None = env("CALLSIGHT_SQS_ENDPOINT_URL", None,
-                                       "SQS-compatible endpoint (moto locally); unset = AWS")
+
+
+class AnalysisQueueSettings(SqsSettings):
+    """SQS: the analysis queue (re-runs), apart from transcription so neither waits for the other."""
+
+    analysis_queue_url: str = env("CALLSIGHT_ANALYSIS_QUEUE_URL", description=(
+        "SQS queue of analysis jobs (re-runs), taken by the analysis workers"))
+    analysis_dlq_url: str | None = env("CALLSIGHT_ANALYSIS_DLQ_URL", None, "Its dead-letter queue")
 
 
 class JobSettings(EnvSettings):

@@ -11,6 +11,7 @@ import grpc
 
 from callsight.db.analyses_repo import AnalysisRepository
 from callsight.db.calls_repo import CallRepository
+from callsight.db.reruns_repo import RerunRecord, RerunRepository
 from callsight.db.scorecards_repo import SORTABLE, Figures, ScopeFilter, ScorecardRepository
 from callsight.v1 import analytics_pb2, analytics_pb2_grpc
 
@@ -43,6 +44,22 @@ def figures_to_proto(f: Figures) -> analytics_pb2.Figures:
     )
 
 
+def _iso(value: dt.date | dt.datetime | None) -> str:
+    return value.isoformat() if value else ""
+
+
+def rerun_to_proto(r: RerunRecord) -> analytics_pb2.Rerun:
+    done = r.status == "done"
+    return analytics_pb2.Rerun(
+        rerun_id=r.id, status=r.status, total=r.total, enqueued=r.enqueued, analysed=r.analysed, failed=r.failed,
+        skipped=r.skipped, requested_at=_iso(r.requested_at), error=r.error or "",
+        # done: the last analysis is not tracked per re-run; the last enqueue is the lower bound shown
+        finished_at=_iso(r.enqueued_at) if done else "",
+        filters=analytics_pb2.RerunFilters(department=r.department or "", operator_id=r.operator_id or "",
+                                           date_from=_iso(r.date_from), date_to=_iso(r.date_to)),
+    )
+
+
 def call_figures_to_proto(row: dict[str, Any]) -> analytics_pb2.CallFigures:
     optional = ("qa_score", "operator_talk_share", "silence_s", "interruptions", "customer_sentiment_change")
     return analytics_pb2.CallFigures(
@@ -54,10 +71,12 @@ def call_figures_to_proto(row: dict[str, Any]) -> analytics_pb2.CallFigures:
 
 
 class AnalyticsServicer(analytics_pb2_grpc.AnalyticsServiceServicer):
-    def __init__(self, calls: CallRepository, analyses: AnalysisRepository, scorecards: ScorecardRepository) -> None:
+    def __init__(self, calls: CallRepository, analyses: AnalysisRepository, scorecards: ScorecardRepository,
+                 reruns: RerunRepository) -> None:
         self.calls = calls
         self.analyses = analyses
         self.scorecards = scorecards
+        self.reruns = reruns
 
     def GetAnalysis(self, request: analytics_pb2.GetAnalysisRequest, context: grpc.ServicerContext) -> analytics_pb2.Analysis:  # noqa: N802
         if not request.org_id or not request.call_id:
@@ -115,3 +134,19 @@ class AnalyticsServicer(analytics_pb2_grpc.AnalyticsServiceServicer):
             context.abort(grpc.StatusCode.INVALID_ARGUMENT, "customer_id is required")
         rows = self.scorecards.calls(scope, customer_id=request.customer_id, any_status=True, newest_first=False)
         return analytics_pb2.ListCustomerCallsResponse(calls=[call_figures_to_proto(r) for r in rows])
+
+    def GetRerun(self, request: analytics_pb2.GetRerunRequest, context: grpc.ServicerContext) -> analytics_pb2.Rerun:  # noqa: N802
+        if not request.org_id or not request.rerun_id:
+            context.abort(grpc.StatusCode.INVALID_ARGUMENT, "org_id and rerun_id are required")
+        found = self.reruns.get(request.org_id, request.rerun_id)
+        if found is None:
+            context.abort(grpc.StatusCode.NOT_FOUND, f"re-run {request.rerun_id!r} not found")
+        return rerun_to_proto(found)  # type: ignore[arg-type]  # abort() raises; grpc's stubs do not say so
+
+    def ListReruns(self, request: analytics_pb2.ListRerunsRequest, context: grpc.ServicerContext) -> analytics_pb2.ListRerunsResponse:  # noqa: N802
+        if not request.org_id:
+            context.abort(grpc.StatusCode.INVALID_ARGUMENT, "org_id is required")
+        if request.limit < 0:
+            context.abort(grpc.StatusCode.INVALID_ARGUMENT, "limit must not be negative")
+        reruns = self.reruns.list(request.org_id, min(request.limit or 20, 100))
+        return analytics_pb2.ListRerunsResponse(reruns=[rerun_to_proto(r) for r in reruns])

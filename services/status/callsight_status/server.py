@@ -17,6 +17,7 @@ from callsight import grpc_tls
 from callsight.db.analyses_repo import AnalysisRepository
 from callsight.db.calls_repo import CallRepository
 from callsight.db.engine import make_engine
+from callsight.db.reruns_repo import RerunRepository
 from callsight.db.scorecards_repo import ScorecardRepository
 from callsight.ops_http import serve_ops
 from callsight.status_cache import StatusCache
@@ -45,7 +46,8 @@ def build_server(settings: StatusSettings, address: str) -> tuple[grpc.Server, h
     calls = CallRepository(engine)
     calls_pb2_grpc.add_CallsServiceServicer_to_server(CallsServicer(calls, cache), server)
     analytics_pb2_grpc.add_AnalyticsServiceServicer_to_server(
-        AnalyticsServicer(calls, AnalysisRepository(engine), ScorecardRepository(engine)), server)
+        AnalyticsServicer(calls, AnalysisRepository(engine), ScorecardRepository(engine), RerunRepository(engine)),
+        server)
     health_servicer = health.HealthServicer(experimental_non_blocking=True)
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
     reflection.enable_server_reflection((*SERVICE_NAMES, health.SERVICE_NAME, reflection.SERVICE_NAME), server)

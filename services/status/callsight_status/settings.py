@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from callsight.grpc_tls import ServerTls
-from callsight.settings import ServiceSettings, env
+from callsight.settings import CacheSettings, ServiceSettings, env
 
 
-class StatusSettings(ServiceSettings):
+class StatusSettings(ServiceSettings, CacheSettings):
     port: int = env("PORT", 50051, "gRPC port of the status deployment (CallsService, AnalyticsService, health)")
     ops_port: int = env("OPS_PORT", 9090, "HTTP port of /healthz, /readyz and /metrics")
     grpc_tls_cert: str | None = env("CALLSIGHT_GRPC_TLS_CERT", None, "Server certificate file; set (with the key) = TLS")

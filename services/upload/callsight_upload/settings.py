@@ -5,10 +5,20 @@ from __future__ import annotations
 from pydantic import SecretStr
 
 from callsight.grpc_tls import ClientTls
-from callsight.settings import MIB, PepperSettings, ServiceSettings, StorageSettings, TranscriptionQueueSettings, env
+from callsight.settings import (
+    MIB,
+    AnalysisQueueSettings,
+    CacheSettings,
+    PepperSettings,
+    ServiceSettings,
+    StorageSettings,
+    TranscriptionQueueSettings,
+    env,
+)
 
 
-class GatewaySettings(ServiceSettings, PepperSettings, StorageSettings, TranscriptionQueueSettings):
+class GatewaySettings(ServiceSettings, CacheSettings, PepperSettings, StorageSettings, TranscriptionQueueSettings,
+                      AnalysisQueueSettings):
     port: int = env("PORT", 8080, "HTTP port of the gateway (web app, Ingest API, REST API, /metrics)")
     web_concurrency: int = env("WEB_CONCURRENCY", 2, "gunicorn worker processes", gt=0)
     web_threads: int = env("WEB_THREADS", 8, "Threads per gunicorn worker process", gt=0)
@@ -21,6 +31,8 @@ class GatewaySettings(ServiceSettings, PepperSettings, StorageSettings, Transcri
     max_upload_bytes: int = env("CALLSIGHT_MAX_UPLOAD_BYTES", 500 * MIB, "Largest accepted recording, in bytes", gt=0)
     rate_limit_per_minute: int = env("CALLSIGHT_RATE_LIMIT_PER_MINUTE", 600,
                                      "Requests per API key per minute (0 = no limit)", ge=0)
+    rerun_max_calls: int = env("CALLSIGHT_RERUN_MAX_CALLS", 100_000,
+                               "Most calls one re-run of the analysis may cover (more: narrow the filters)", gt=0)
     session_idle_s: int = env("CALLSIGHT_SESSION_IDLE_S", 8 * 3600, "A web session ends after this long unused", gt=0)
     session_absolute_s: int = env("CALLSIGHT_SESSION_ABSOLUTE_S", 7 * 24 * 3600,
                                   "A web session ends this long after sign-in, used or not", gt=0)

@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from callsight_worker.analysis import ANALYSIS_VERSION, analyse_call, redact_transcript
+from callsight_worker.analysis import ANALYSIS_VERSION, Summarizer, analyse_call, redact_transcript
 from callsight_worker.transcript import Transcript
 
 
@@ -28,13 +28,14 @@ class AnalysedCall:
 
 
 def analyse_for_storage(
-    transcript: Transcript, form: dict[str, Any] | None, redact: bool, analyse: bool
+    transcript: Transcript, form: dict[str, Any] | None, redact: bool, analyse: bool,
+    summarizer: Summarizer | None = None,
 ) -> AnalysedCall:
     stored = redact_transcript(transcript)[0] if redact else transcript
     if not analyse:
         return AnalysedCall(stored, None)
     try:
-        result = analyse_call(transcript, form, redact=redact)
+        result = analyse_call(transcript, form, redact=redact, summarizer=summarizer)
     except Exception as exc:  # any rule or form error: keep the transcript, report the reason
         return AnalysedCall(stored, None, f"analysis failed: {type(exc).__name__}: {exc}")
     # the stored transcript is the redacted one; no second copy inside the analysis

@@ -16,13 +16,14 @@ from callsight.db.calls_repo import CallRepository
 from callsight.enqueue import enqueue_call
 from callsight.jobqueue import JobQueue, QueueUnavailable
 from callsight.status_cache import StatusCache
+from callsight.v1 import job_pb2
 from callsight_worker.settings import WorkerSettings
 
 log = logging.getLogger(__name__)
 
 
 class Reconciler:
-    def __init__(self, settings: WorkerSettings, calls: CallRepository, queue: JobQueue, cache: StatusCache) -> None:
+    def __init__(self, settings: WorkerSettings, calls: CallRepository, queue: JobQueue[job_pb2.TranscriptionJob], cache: StatusCache) -> None:
         self.settings = settings
         self.calls = calls
         self.queue = queue

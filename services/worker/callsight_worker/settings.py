@@ -14,6 +14,7 @@ from typing import Literal
 from pydantic import SecretStr
 
 from callsight.settings import (
+    CacheSettings,
     JobSettings,
     ServiceSettings,
     StorageSettings,
@@ -72,7 +73,7 @@ class AmiVoiceVariables(ServiceSettings):
         return found
 
 
-class WorkerSettings(AmiVoiceVariables, StorageSettings, TranscriptionQueueSettings, JobSettings, SummarySettings):
+class WorkerSettings(AmiVoiceVariables, CacheSettings, StorageSettings, TranscriptionQueueSettings, JobSettings, SummarySettings):
     ops_port: int = env("OPS_PORT", 9090, "HTTP port of /healthz, /readyz and /metrics")
     worker_id: str = env("CALLSIGHT_WORKER_ID", f"{socket.gethostname()}-{os.getpid()}",
                          "Names this worker on the calls it claims", shown_default="hostname-pid")
@@ -86,6 +87,9 @@ class WorkerSettings(AmiVoiceVariables, StorageSettings, TranscriptionQueueSetti
                                "Threads of one faster-whisper transcription", gt=0, shown_default="half the CPUs")
     requeue_after_s: int = env("CALLSIGHT_REQUEUE_AFTER_S", 900,
                                "The reconciler sends a Queued call's job again after this long, s", gt=0)
+    analysis_queue_url: str | None = env("CALLSIGHT_ANALYSIS_QUEUE_URL", None, (
+        "SQS queue of analysis jobs: an analysis job found on the transcription queue (sent by an older "
+        "gateway) is moved there"))
 
     @property
     def model_path(self) -> Path:

@@ -12,6 +12,9 @@ from callsight.db.orgs_repo import OrgRepository
 from callsight.jobqueue import JobQueue
 from callsight.status_cache import StatusCache
 from callsight.storage import AudioStore
+from callsight.v1 import job_pb2
+from callsight_worker.analysis import configured_summarizer
+from callsight_worker.call_analyser import CallAnalyser
 from callsight_worker.engines.factory import EngineRegistry
 from callsight_worker.settings import WorkerSettings
 from callsight_worker.worker import Worker
@@ -19,17 +22,20 @@ from callsight_worker.worker import Worker
 
 def build_worker(settings: WorkerSettings) -> tuple[Worker, Engine]:
     engine = make_engine(settings.database_url.get_secret_value(), pool_size=2)
+    calls, orgs = CallRepository(engine), OrgRepository(engine)
+    sqs = sqs_client(settings.sqs_endpoint_url, settings.aws_region, read_timeout=30)
+    analysis_queue = None
+    if settings.analysis_queue_url:
+        analysis_queue = JobQueue(sqs, settings.analysis_queue_url, None, job_pb2.AnalysisJob)
     worker = Worker(
         settings,
-        CallRepository(engine),
-        OrgRepository(engine),
+        calls,
+        orgs,
         AudioStore(s3_client(settings.s3_endpoint_url, settings.aws_region), settings.s3_bucket),
-        JobQueue(
-            sqs_client(settings.sqs_endpoint_url, settings.aws_region, read_timeout=30),
-            settings.sqs_queue_url, settings.sqs_dlq_url,
-        ),
+        JobQueue(sqs, settings.sqs_queue_url, settings.sqs_dlq_url, job_pb2.TranscriptionJob),
         StatusCache(settings.redis_url.get_secret_value()),
         EngineRegistry(settings),
-        AnalysisRepository(engine),
+        CallAnalyser(calls, orgs, AnalysisRepository(engine), configured_summarizer(settings)),
+        analysis_queue,
     )
     return worker, engine

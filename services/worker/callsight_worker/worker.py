@@ -19,16 +19,18 @@ from opentelemetry.trace import SpanKind
 from prometheus_client import Counter, Gauge, Histogram
 
 from callsight.convert import STATUS_TO_PROTO, call_to_proto
-from callsight.db.analyses_repo import AnalysisRepository
 from callsight.db.calls_repo import CallRepository
 from callsight.db.orgs_repo import OrgRepository
 from callsight.db.records import CallRecord, OrgRecord
+from callsight.enqueue import analysis_job
 from callsight.jobqueue import JobQueue, QueueUnavailable, ReceivedJob
 from callsight.logs import log_context
 from callsight.status_cache import StatusCache
 from callsight.storage import AudioStore, StorageUnavailable, analysis_key, transcript_key
 from callsight.telemetry import attached, tracer
-from callsight_worker.call_analysis import AnalysedCall, analyse_for_storage
+from callsight.v1 import job_pb2
+from callsight_worker.call_analyser import CallAnalyser
+from callsight_worker.call_analysis import AnalysedCall
 from callsight_worker.decode import UndecodableAudio
 from callsight_worker.engine_jobs import CallEngineJobs
 from callsight_worker.engines.base import TranscribeOptions, TranscriptionError
@@ -59,7 +61,8 @@ def step(name: str) -> Iterator[None]:
 class Worker:
     def __init__(
         self, settings: WorkerSettings, calls: CallRepository, orgs: OrgRepository, audio: AudioStore,
-        queue: JobQueue, cache: StatusCache, engines: EngineRegistry, analyses: AnalysisRepository,
+        queue: JobQueue[job_pb2.TranscriptionJob], cache: StatusCache, engines: EngineRegistry,
+        analyser: CallAnalyser, analysis_queue: JobQueue[job_pb2.AnalysisJob] | None = None,
     ) -> None:
         self.settings = settings
         self.worker_id = settings.worker_id
@@ -69,10 +72,11 @@ class Worker:
         self.queue = queue
         self.cache = cache
         self.engines = engines
-        self.analyses = analyses
+        self.analyser = analyser
+        self.analysis_queue = analysis_queue
         self.stopping = threading.Event()  # stop taking new jobs
         self.abandon = threading.Event()  # give the current job back now
-        self.current: ReceivedJob | None = None
+        self.current: ReceivedJob[job_pb2.TranscriptionJob] | None = None
 
     # ---- lifecycle ---------------------------------------------------------------
 
@@ -99,7 +103,7 @@ class Worker:
 
     # ---- one job -------------------------------------------------------------------
 
-    def handle(self, received: ReceivedJob) -> None:
+    def handle(self, received: ReceivedJob[job_pb2.TranscriptionJob]) -> None:
         """One job, traced as a continuation of the upload that sent it."""
         with attached(received.trace_context), _tracer.start_as_current_span("job", kind=SpanKind.CONSUMER) as span:
             span.set_attribute("callsight.call_uid", received.job.call_uid)
@@ -107,7 +111,7 @@ class Worker:
             span.set_attribute("callsight.receive_count", received.receive_count)
             self._handle(received)
 
-    def _handle(self, received: ReceivedJob) -> None:
+    def _handle(self, received: ReceivedJob[job_pb2.TranscriptionJob]) -> None:
         job = received.job
         token = log_context.set({"call_uid": job.call_uid, "org": job.org_id})
         try:
@@ -117,7 +121,7 @@ class Worker:
                 JOBS.labels("unreadable").inc()
                 return
             if job.kind == "analyse":
-                self._reanalyse(received)
+                self._forward_analysis(received)
                 return
             call = self.calls.claim(job.call_uid, job.generation, self.worker_id)
             if call is None:
@@ -131,7 +135,7 @@ class Worker:
         finally:
             log_context.reset(token)
 
-    def _process(self, received: ReceivedJob, call: CallRecord) -> None:
+    def _process(self, received: ReceivedJob[job_pb2.TranscriptionJob], call: CallRecord) -> None:
         self.current = received
         BUSY.set(1)
         done = threading.Event()
@@ -194,43 +198,28 @@ class Worker:
     # ---- analysis -------------------------------------------------------------------
 
     def _analyse(self, transcript: Transcript, org: OrgRecord | None, analyse: bool) -> AnalysedCall:
-        form = org.qa_form if org else None
-        return analyse_for_storage(transcript, form, redact=bool(org and org.redact_pii), analyse=analyse)
+        return self.analyser.analyse(transcript, org, analyse)
 
     def _store_analysis(self, call: CallRecord, analysed: AnalysedCall) -> None:
         if analysed.result is not None:
             self.audio.put_json(analysis_key(call.org_id, call.uid), {"call_id": call.call_id, **analysed.result})
-            self.analyses.upsert(call.uid, call.org_id, analysed.result)
-        elif analysed.error is not None:
-            log.warning("%s; the transcript is kept", analysed.error)
-            self.analyses.record_error(call.uid, call.org_id, analysed.analysis_version, analysed.error)
+        self.analyser.store(call, analysed)
 
-    def _reanalyse(self, received: ReceivedJob) -> None:
-        """An "analyse" job: analyse the stored transcript again; the call's status is not touched."""
-        call = self.calls.get_by_uid(received.job.call_uid)
-        stored = self.calls.get_transcript(call.uid) if call and call.status == "Done" else None
-        if call is None or stored is None:
-            log.info("analyse job for a call that is gone or has no transcript: dropped")
-            self._delete(received)
-            JOBS.labels("analyse_dropped").inc()
-            return
-        try:
-            analysed = self._analyse(Transcript.from_dict(stored), self.orgs.get(call.org_id), analyse=True)
-            redacted = analysed.transcript.to_dict()
-            if redacted["turns"] != stored["turns"]:
-                # redaction was switched on after this call was transcribed: mask the stored copy too
-                self.audio.put_json(transcript_key(call.org_id, call.uid), {"call_id": call.call_id, **redacted})
-                self.calls.replace_transcript_text(call.uid, redacted["text"], redacted["turns"])
-            self._store_analysis(call, analysed)
-        except Exception:
-            # PostgreSQL or S3 trouble: the message comes back after its visibility timeout
-            log.exception("re-analysis failed; it will be retried")
-            JOBS.labels("analyse_retry").inc()
-            return
+    def _forward_analysis(self, received: ReceivedJob[job_pb2.TranscriptionJob]) -> None:
+        """An analysis job from a gateway older than the analysis queue: it belongs there."""
+        job = received.job
+        if self.analysis_queue is None:
+            log.warning("an analysis job on the transcription queue and no analysis queue configured: dropped")
+        else:
+            try:
+                self.analysis_queue.send(analysis_job(job.call_uid, job.org_id, trace_context=dict(job.trace_context)))
+            except QueueUnavailable as exc:
+                log.warning("could not move an analysis job to the analysis queue (%s); will retry", exc)
+                return
         self._delete(received)
-        JOBS.labels("analysed").inc()
+        JOBS.labels("analysis_forwarded").inc()
 
-    def _fail(self, received: ReceivedJob, call: CallRecord, reason: str, permanent: bool) -> None:
+    def _fail(self, received: ReceivedJob[job_pb2.TranscriptionJob], call: CallRecord, reason: str, permanent: bool) -> None:
         attempts = max(received.receive_count, call.attempts)
         if permanent or attempts >= self.settings.max_attempts:
             if not permanent:
@@ -253,7 +242,7 @@ class Worker:
 
     # ---- helpers --------------------------------------------------------------------
 
-    def _heartbeat(self, received: ReceivedJob, call: CallRecord, done: threading.Event) -> None:
+    def _heartbeat(self, received: ReceivedJob[job_pb2.TranscriptionJob], call: CallRecord, done: threading.Event) -> None:
         interval = max(1.0, self.settings.visibility_timeout_s / 3)
         while not done.wait(interval):
             if self.abandon.is_set():
@@ -264,7 +253,7 @@ class Worker:
             except Exception as exc:  # a missed beat is retried next interval
                 log.warning("heartbeat failed: %s", exc)
 
-    def _delete(self, received: ReceivedJob) -> None:
+    def _delete(self, received: ReceivedJob[job_pb2.TranscriptionJob]) -> None:
         try:
             self.queue.delete(received.receipt_handle)
         except QueueUnavailable as exc:

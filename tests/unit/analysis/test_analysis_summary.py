@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from callsight.settings import SummarySettings
 from callsight_worker.analysis.summary import (
     ExtractiveSummarizer,
     OpenAICompatibleSummarizer,
@@ -162,14 +163,12 @@ def fake_llm() -> Iterator[str]:
 
 
 def test_llm_summarizer_posts_chat_completion(fake_llm):
-    llm = OpenAICompatibleSummarizer.from_settings(
-        {
-            "llm_base_url": fake_llm,
-            "llm_model": "local-model",
-            "llm_api_key": "k",
-            "llm_timeout_s": 5,
-        }
-    )
+    llm = OpenAICompatibleSummarizer.from_settings(SummarySettings.from_env({
+        "CALLSIGHT_SUMMARY_LLM_URL": fake_llm,
+        "CALLSIGHT_SUMMARY_LLM_MODEL": "local-model",
+        "CALLSIGHT_SUMMARY_LLM_API_KEY": "k",
+        "CALLSIGHT_SUMMARY_LLM_TIMEOUT_S": "5",
+    }))
     s = llm.summarize(EN_CALL)
     assert s.overview == "Router replaced."
     assert s.method == "openai-compatible:local-model"
@@ -203,8 +202,8 @@ def test_llm_summarizer_unreachable_and_misconfigured():
         OpenAICompatibleSummarizer(
             base_url="http://127.0.0.1:9", model="m", connect_timeout_s=1, timeout_s=1
         ).summarize(EN_CALL)
-    with pytest.raises(SummarizerError, match="llm_base_url"):
-        OpenAICompatibleSummarizer.from_settings({})
+    with pytest.raises(SummarizerError, match="CALLSIGHT_SUMMARY_LLM_URL"):
+        OpenAICompatibleSummarizer.from_settings(SummarySettings.from_env({}))
 
 
 def test_protocol():

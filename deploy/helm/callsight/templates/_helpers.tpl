@@ -52,10 +52,11 @@ app.kubernetes.io/part-of: callsight
 {{- end -}}
 {{- end }}
 
-{{/* ServiceAccount name: (dict "root" $ "component" "upload") ---------------- */}}
+{{/* ServiceAccount name: (dict "root" $ "component" "upload"); a component whose values
+key differs from its name passes them: (dict ... "component" "analysis-worker" "values" ...) */}}
 
 {{- define "callsight.serviceAccountName" -}}
-{{- $sa := (index .root.Values .component).serviceAccount -}}
+{{- $sa := (.values | default (index .root.Values .component)).serviceAccount -}}
 {{- if $sa.create -}}
 {{- default (printf "%s-%s" (include "callsight.fullname" .root) .component) $sa.name -}}
 {{- else -}}
@@ -89,6 +90,11 @@ app.kubernetes.io/part-of: callsight
 
 {{- define "callsight.sqsQueueUrl" -}}
 {{- $url := required "config.sqs.queueUrl is required (the SQS job queue URL)" .Values.config.sqs.queueUrl -}}
+{{- include "callsight.tpl" (dict "root" . "value" $url) -}}
+{{- end }}
+
+{{- define "callsight.analysisQueueUrl" -}}
+{{- $url := required "config.sqs.analysisQueueUrl is required (the SQS analysis queue URL)" .Values.config.sqs.analysisQueueUrl -}}
 {{- include "callsight.tpl" (dict "root" . "value" $url) -}}
 {{- end }}
 
@@ -129,7 +135,7 @@ checksum/secret: {{ include (print .Template.BasePath "/secret.yaml") . | sha256
 
 {{/* Spread replicas over zones and nodes unless the values give their own constraints. */}}
 {{- define "callsight.topologySpreadConstraints" -}}
-{{- $values := index .root.Values .component -}}
+{{- $values := .values | default (index .root.Values .component) -}}
 {{- if $values.topologySpreadConstraints }}
 {{- toYaml $values.topologySpreadConstraints }}
 {{- else }}
@@ -150,7 +156,7 @@ checksum/secret: {{ include (print .Template.BasePath "/secret.yaml") . | sha256
 
 {{/* nodeSelector, tolerations, affinity of a component. */}}
 {{- define "callsight.scheduling" -}}
-{{- $values := index .root.Values .component -}}
+{{- $values := .values | default (index .root.Values .component) -}}
 {{- with $values.nodeSelector }}
 nodeSelector:
   {{- toYaml . | nindent 2 }}

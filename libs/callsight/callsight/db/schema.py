@@ -134,7 +134,7 @@ transcripts = Table(
     Column("turns", JSONB, nullable=False),
     # how the timeline was built and what the hallucination/echo guards dropped (0005)
     Column("meta", JSONB, nullable=True),
-    Column("s3_key", String(255), nullable=False),
+    Column("s3_key", String(255), nullable=True),  # unused since 0007 (the S3 copy had no reader)
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Index("ix_transcripts_org", "org_id"),
@@ -200,4 +200,43 @@ analyses = Table(
     Index("ix_analyses_figures", "call_uid", postgresql_include=[
         "error", "qa_score", "operator_talk_share", "silence_total_s", "longest_silence_s", "interruptions",
         "customer_sentiment_change", "qa_items"]),
+)
+
+# A re-run of the analysis over an organisation's Done calls (migration 0007). The
+# gateway writes the request; the analysis workers' producer advances it in batches
+# (cursor = the last call enqueued, by created_at then uid) and records each call it
+# enqueued, so progress is counted exactly, whatever is delivered twice.
+RERUN_STATES = ("queued", "enqueueing", "enqueued", "failed")
+analysis_reruns = Table(
+    "analysis_reruns",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("org_id", String(64), ForeignKey("organizations.id"), nullable=False),
+    Column("department", String(255), nullable=True),
+    Column("operator_id", String(255), nullable=True),
+    Column("date_from", Date, nullable=True),
+    Column("date_to", Date, nullable=True),
+    # the calls Done by then are the re-run's
+    Column("requested_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("state", String(12), nullable=False, server_default="queued"),
+    Column("total", Integer, nullable=False, server_default="0"),
+    Column("enqueued", Integer, nullable=False, server_default="0"),
+    Column("cursor_created_at", DateTime(timezone=True), nullable=True),
+    Column("cursor_uid", String(36), nullable=True),
+    Column("error", Text, nullable=True),
+    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("enqueued_at", DateTime(timezone=True), nullable=True),
+    CheckConstraint("state IN ('queued', 'enqueueing', 'enqueued', 'failed')", name="ck_analysis_reruns_state"),
+    Index("ix_analysis_reruns_org", "org_id", "requested_at"),
+    Index("ix_analysis_reruns_pending", "updated_at", postgresql_where="state IN ('queued', 'enqueueing')"),
+)
+
+analysis_rerun_calls = Table(
+    "analysis_rerun_calls",
+    metadata,
+    Column("rerun_id", String(36), ForeignKey("analysis_reruns.id", ondelete="CASCADE"), primary_key=True),
+    Column("call_uid", String(36), ForeignKey("calls.uid", ondelete="CASCADE"), primary_key=True),
+    # the analysis worker dropped this call's job (gone, no longer Done, or every attempt failed)
+    Column("skipped", Boolean, nullable=False, server_default="false"),
+    Column("sent_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
 )

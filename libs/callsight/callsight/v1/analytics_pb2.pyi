@@ -191,3 +191,63 @@ class ListCustomerCallsResponse(_message.Message):
     CALLS_FIELD_NUMBER: _ClassVar[int]
     calls: _containers.RepeatedCompositeFieldContainer[CallFigures]
     def __init__(self, calls: _Optional[_Iterable[_Union[CallFigures, _Mapping]]] = ...) -> None: ...
+
+class RerunFilters(_message.Message):
+    __slots__ = ("department", "operator_id", "date_from", "date_to")
+    DEPARTMENT_FIELD_NUMBER: _ClassVar[int]
+    OPERATOR_ID_FIELD_NUMBER: _ClassVar[int]
+    DATE_FROM_FIELD_NUMBER: _ClassVar[int]
+    DATE_TO_FIELD_NUMBER: _ClassVar[int]
+    department: str
+    operator_id: str
+    date_from: str
+    date_to: str
+    def __init__(self, department: _Optional[str] = ..., operator_id: _Optional[str] = ..., date_from: _Optional[str] = ..., date_to: _Optional[str] = ...) -> None: ...
+
+class Rerun(_message.Message):
+    __slots__ = ("rerun_id", "status", "filters", "total", "enqueued", "analysed", "failed", "skipped", "requested_at", "finished_at", "error")
+    RERUN_ID_FIELD_NUMBER: _ClassVar[int]
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    FILTERS_FIELD_NUMBER: _ClassVar[int]
+    TOTAL_FIELD_NUMBER: _ClassVar[int]
+    ENQUEUED_FIELD_NUMBER: _ClassVar[int]
+    ANALYSED_FIELD_NUMBER: _ClassVar[int]
+    FAILED_FIELD_NUMBER: _ClassVar[int]
+    SKIPPED_FIELD_NUMBER: _ClassVar[int]
+    REQUESTED_AT_FIELD_NUMBER: _ClassVar[int]
+    FINISHED_AT_FIELD_NUMBER: _ClassVar[int]
+    ERROR_FIELD_NUMBER: _ClassVar[int]
+    rerun_id: str
+    status: str
+    filters: RerunFilters
+    total: int
+    enqueued: int
+    analysed: int
+    failed: int
+    skipped: int
+    requested_at: str
+    finished_at: str
+    error: str
+    def __init__(self, rerun_id: _Optional[str] = ..., status: _Optional[str] = ..., filters: _Optional[_Union[RerunFilters, _Mapping]] = ..., total: _Optional[int] = ..., enqueued: _Optional[int] = ..., analysed: _Optional[int] = ..., failed: _Optional[int] = ..., skipped: _Optional[int] = ..., requested_at: _Optional[str] = ..., finished_at: _Optional[str] = ..., error: _Optional[str] = ...) -> None: ...
+
+class GetRerunRequest(_message.Message):
+    __slots__ = ("org_id", "rerun_id")
+    ORG_ID_FIELD_NUMBER: _ClassVar[int]
+    RERUN_ID_FIELD_NUMBER: _ClassVar[int]
+    org_id: str
+    rerun_id: str
+    def __init__(self, org_id: _Optional[str] = ..., rerun_id: _Optional[str] = ...) -> None: ...
+
+class ListRerunsRequest(_message.Message):
+    __slots__ = ("org_id", "limit")
+    ORG_ID_FIELD_NUMBER: _ClassVar[int]
+    LIMIT_FIELD_NUMBER: _ClassVar[int]
+    org_id: str
+    limit: int
+    def __init__(self, org_id: _Optional[str] = ..., limit: _Optional[int] = ...) -> None: ...
+
+class ListRerunsResponse(_message.Message):
+    __slots__ = ("reruns",)
+    RERUNS_FIELD_NUMBER: _ClassVar[int]
+    reruns: _containers.RepeatedCompositeFieldContainer[Rerun]
+    def __init__(self, reruns: _Optional[_Iterable[_Union[Rerun, _Mapping]]] = ...) -> None: ...

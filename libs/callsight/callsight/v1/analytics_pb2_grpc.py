@@ -62,6 +62,16 @@ class AnalyticsServiceStub:
                 request_serializer=callsight_dot_v1_dot_analytics__pb2.ListCustomerCallsRequest.SerializeToString,
                 response_deserializer=callsight_dot_v1_dot_analytics__pb2.ListCustomerCallsResponse.FromString,
                 _registered_method=True)
+        self.GetRerun = channel.unary_unary(
+                '/callsight.v1.AnalyticsService/GetRerun',
+                request_serializer=callsight_dot_v1_dot_analytics__pb2.GetRerunRequest.SerializeToString,
+                response_deserializer=callsight_dot_v1_dot_analytics__pb2.Rerun.FromString,
+                _registered_method=True)
+        self.ListReruns = channel.unary_unary(
+                '/callsight.v1.AnalyticsService/ListReruns',
+                request_serializer=callsight_dot_v1_dot_analytics__pb2.ListRerunsRequest.SerializeToString,
+                response_deserializer=callsight_dot_v1_dot_analytics__pb2.ListRerunsResponse.FromString,
+                _registered_method=True)
 
 
 class AnalyticsServiceServicer:
@@ -101,6 +111,19 @@ class AnalyticsServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def GetRerun(self, request, context):
+        """Re-runs of the analysis over a set of calls, with their progress.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListReruns(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_AnalyticsServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -128,6 +151,16 @@ def add_AnalyticsServiceServicer_to_server(servicer, server):
                     servicer.ListCustomerCalls,
                     request_deserializer=callsight_dot_v1_dot_analytics__pb2.ListCustomerCallsRequest.FromString,
                     response_serializer=callsight_dot_v1_dot_analytics__pb2.ListCustomerCallsResponse.SerializeToString,
+            ),
+            'GetRerun': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetRerun,
+                    request_deserializer=callsight_dot_v1_dot_analytics__pb2.GetRerunRequest.FromString,
+                    response_serializer=callsight_dot_v1_dot_analytics__pb2.Rerun.SerializeToString,
+            ),
+            'ListReruns': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListReruns,
+                    request_deserializer=callsight_dot_v1_dot_analytics__pb2.ListRerunsRequest.FromString,
+                    response_serializer=callsight_dot_v1_dot_analytics__pb2.ListRerunsResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -268,6 +301,60 @@ class AnalyticsService:
             '/callsight.v1.AnalyticsService/ListCustomerCalls',
             callsight_dot_v1_dot_analytics__pb2.ListCustomerCallsRequest.SerializeToString,
             callsight_dot_v1_dot_analytics__pb2.ListCustomerCallsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetRerun(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/callsight.v1.AnalyticsService/GetRerun',
+            callsight_dot_v1_dot_analytics__pb2.GetRerunRequest.SerializeToString,
+            callsight_dot_v1_dot_analytics__pb2.Rerun.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListReruns(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/callsight.v1.AnalyticsService/ListReruns',
+            callsight_dot_v1_dot_analytics__pb2.ListRerunsRequest.SerializeToString,
+            callsight_dot_v1_dot_analytics__pb2.ListRerunsResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -30,3 +30,24 @@ class TranscriptionJob(_message.Message):
     trace_context: _containers.ScalarMap[str, str]
     kind: str
     def __init__(self, call_uid: _Optional[str] = ..., org_id: _Optional[str] = ..., generation: _Optional[int] = ..., audio_key: _Optional[str] = ..., enqueued_at: _Optional[str] = ..., trace_context: _Optional[_Mapping[str, str]] = ..., kind: _Optional[str] = ...) -> None: ...
+
+class AnalysisJob(_message.Message):
+    __slots__ = ("call_uid", "org_id", "rerun_id", "enqueued_at", "trace_context")
+    class TraceContextEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: str
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
+    CALL_UID_FIELD_NUMBER: _ClassVar[int]
+    ORG_ID_FIELD_NUMBER: _ClassVar[int]
+    RERUN_ID_FIELD_NUMBER: _ClassVar[int]
+    ENQUEUED_AT_FIELD_NUMBER: _ClassVar[int]
+    TRACE_CONTEXT_FIELD_NUMBER: _ClassVar[int]
+    call_uid: str
+    org_id: str
+    rerun_id: str
+    enqueued_at: str
+    trace_context: _containers.ScalarMap[str, str]
+    def __init__(self, call_uid: _Optional[str] = ..., org_id: _Optional[str] = ..., rerun_id: _Optional[str] = ..., enqueued_at: _Optional[str] = ..., trace_context: _Optional[_Mapping[str, str]] = ...) -> None: ...

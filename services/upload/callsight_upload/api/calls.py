@@ -102,11 +102,11 @@ def retry_call(call_id: str) -> ResponseReturnValue:
     if record is None:
         existing = found.reads.get_call(org_id, call_id)  # 404 when there is no such call
         raise ApiError(409, "not_failed", f"only a Failed call can be retried (status {call_json(existing)['status']})")
+    call = call_to_proto(record)
+    found.cache.publish(call, STATUS_TO_PROTO["Failed"])  # before the job: see ingest
     try:
         enqueue_call(found.queue, record, trace_context=inject())
         found.outbox.mark_enqueued(record.uid)
     except QueueUnavailable:
         pass  # the reconciler enqueues it
-    call = call_to_proto(record)
-    found.cache.publish(call, STATUS_TO_PROTO["Failed"])
     return jsonify(call_json(call)), 202

@@ -171,6 +171,9 @@ def upload() -> ResponseReturnValue:
     UPLOADS.labels("accepted").inc()
     UPLOAD_BYTES.inc(parsed.file_bytes)
     trace.get_current_span().set_attribute("callsight.call_id", record.call_id)
+    # announced before the job exists, so no worker's Processing can come before (or be
+    # overwritten in the cache by) this Queued
+    svc.cache.publish(call_to_proto(record), STATUS_TO_PROTO["Queued"])
     try:
         with tracer("callsight.upload").start_as_current_span("enqueue", kind=trace.SpanKind.PRODUCER):
             enqueue_call(svc.queue, record, trace_context=inject())
@@ -178,7 +181,6 @@ def upload() -> ResponseReturnValue:
     except QueueUnavailable as exc:
         # The call row is the outbox: the reconciler enqueues it once SQS is back.
         log.warning("enqueue failed for %s, the reconciler will retry: %s", record.uid, exc)
-    svc.cache.publish(call_to_proto(record), STATUS_TO_PROTO["Queued"])
     response = jsonify(call_json(call_to_proto(record)))
     response.status_code = 201
     response.headers["Location"] = url_for("calls.get_call", call_id=record.call_id)

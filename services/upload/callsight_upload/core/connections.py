@@ -1,8 +1,8 @@
 """The gateway's connections, made once per process (after gunicorn forks).
 
 PostgreSQL here is only what the gateway owns: the call outbox (new calls, retries),
-organisations and their settings, API keys, users and sessions. Everything else it
-shows is read over gRPC through `reads`.
+re-run requests, organisations and their settings, API keys, users and sessions.
+Everything else it shows is read over gRPC through `reads`.
 """
 
 from __future__ import annotations
@@ -20,10 +20,12 @@ from callsight.aws import s3_client, sqs_client
 from callsight.db.call_outbox import CallOutbox
 from callsight.db.engine import make_engine
 from callsight.db.orgs_repo import OrgRepository
+from callsight.db.rerun_requests import RerunRequests
 from callsight.db.users_repo import SessionRepository, UserRepository
 from callsight.jobqueue import JobQueue
 from callsight.status_cache import StatusCache
 from callsight.storage import AudioStore
+from callsight.v1 import job_pb2
 from callsight_upload.core.ratelimit import RateLimiter
 from callsight_upload.core.reads import Reads
 from callsight_upload.settings import GatewaySettings
@@ -40,6 +42,10 @@ class Connections:
     @cached_property
     def outbox(self) -> CallOutbox:
         return CallOutbox(self.engine)
+
+    @cached_property
+    def rerun_requests(self) -> RerunRequests:
+        return RerunRequests(self.engine)
 
     @cached_property
     def orgs(self) -> OrgRepository:
@@ -59,10 +65,16 @@ class Connections:
         return AudioStore(s3_client(self.settings.s3_endpoint_url, self.settings.aws_region), self.settings.s3_bucket)
 
     @cached_property
-    def queue(self) -> JobQueue:
-        client = sqs_client(self.settings.sqs_endpoint_url, self.settings.aws_region, max_attempts=2,
-                            read_timeout=10)
-        return JobQueue(client, self.settings.sqs_queue_url, self.settings.sqs_dlq_url)
+    def sqs(self) -> object:
+        return sqs_client(self.settings.sqs_endpoint_url, self.settings.aws_region, max_attempts=2, read_timeout=10)
+
+    @cached_property
+    def queue(self) -> JobQueue[job_pb2.TranscriptionJob]:
+        return JobQueue(self.sqs, self.settings.sqs_queue_url, self.settings.sqs_dlq_url, job_pb2.TranscriptionJob)
+
+    @cached_property
+    def analysis_queue(self) -> JobQueue[job_pb2.AnalysisJob]:
+        return JobQueue(self.sqs, self.settings.analysis_queue_url, self.settings.analysis_dlq_url, job_pb2.AnalysisJob)
 
     @cached_property
     def cache(self) -> StatusCache:

@@ -115,3 +115,9 @@ class Reads:
 
     def customer_calls(self, request: analytics_pb2.ListCustomerCallsRequest) -> analytics_pb2.ListCustomerCallsResponse:
         return self._call(self.analytics.ListCustomerCalls, request)
+
+    def get_rerun(self, org_id: str, rerun_id: str) -> analytics_pb2.Rerun:
+        return self._call(self.analytics.GetRerun, analytics_pb2.GetRerunRequest(org_id=org_id, rerun_id=rerun_id))
+
+    def list_reruns(self, org_id: str, limit: int) -> analytics_pb2.ListRerunsResponse:
+        return self._call(self.analytics.ListReruns, analytics_pb2.ListRerunsRequest(org_id=org_id, limit=limit))

@@ -31,6 +31,8 @@ from callsight_worker.analysis.summary import (
     Summarizer,
     SummarizerError,
     Summary,
+    WithFallback,
+    configured_summarizer,
 )
 from callsight_worker.transcript import Transcript
 
@@ -51,9 +53,11 @@ __all__ = [
     "Summarizer",
     "SummarizerError",
     "Summary",
+    "WithFallback",
     "analyse_call",
     "analyse_sentiment",
     "compute_metrics",
+    "configured_summarizer",
     "default_form",
     "evaluate",
     "find_pii",
@@ -108,6 +112,7 @@ def analyse_call(
             "method": summary.method,
             "overview": summary.overview,
             "key_sentences": summary.to_dict()["key_sentences"],
+            **({"error": summary.error} if summary.error else {}),
         },
         "keywords": [k.to_dict() for k in summary.keywords],
         "pii": {

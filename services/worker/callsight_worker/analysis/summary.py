@@ -9,21 +9,26 @@ from YAKE for English and, for Japanese, from the most frequent content nouns
 
 A generative summary is possible through any OpenAI-compatible
 `/v1/chat/completions` endpoint (a self-hosted model, typically). It is never the
-default: it sends the transcript to a server, so the caller chooses it explicitly,
-preferably on a redacted transcript.
+default: it sends the transcript to a server, so an operator turns it on explicitly
+(CALLSIGHT_SUMMARY_LLM_URL and _MODEL; the transcript sent is the redacted one when the
+organisation redacts PII). When that endpoint fails, the extractive summary is kept and
+the reason recorded with it (`with_fallback`).
 """
 
 from __future__ import annotations
 
+import logging
 import math
 import re
 from collections import Counter
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from callsight.settings import SummarySettings
 from callsight_worker.analysis._text import is_japanese, split_sentences, tokenize_ja
 from callsight_worker.transcript import Transcript
+
+log = logging.getLogger(__name__)
 
 # Masks written by pii.py; never keywords.
 _MASK_WORDS = {"card", "phone", "email", "number"}
@@ -96,6 +101,7 @@ class Summary:
     key_sentences: dict[str, list[KeySentence]] = field(default_factory=dict)
     keywords: list[Keyword] = field(default_factory=list)
     overview: str | None = None  # free text, only from a generative summarizer
+    error: str | None = None  # why the generative summarizer's overview is missing
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -291,12 +297,6 @@ class ExtractiveSummarizer:
         )
 
 
-def _setting(settings: Mapping[str, Any] | object, name: str, default: Any = None) -> Any:
-    if isinstance(settings, Mapping):
-        return settings.get(name, default)
-    return getattr(settings, name, default)
-
-
 @dataclass
 class OpenAICompatibleSummarizer:
     """Overview from an OpenAI-compatible chat endpoint; key sentences and keywords stay
@@ -313,17 +313,15 @@ class OpenAICompatibleSummarizer:
     name: str = "openai-compatible"
 
     @classmethod
-    def from_settings(cls, settings: Mapping[str, Any] | object) -> OpenAICompatibleSummarizer:
-        """Reads llm_base_url, llm_model, llm_api_key, llm_timeout_s (dict or attributes)."""
-        base_url = _setting(settings, "llm_base_url")
-        model = _setting(settings, "llm_model")
-        if not base_url or not model:
-            raise SummarizerError("LLM summarizer needs llm_base_url and llm_model in settings")
+    def from_settings(cls, settings: SummarySettings) -> OpenAICompatibleSummarizer:
+        """The summarizer a worker's settings configure (CALLSIGHT_SUMMARY_LLM_*)."""
+        if not settings.summary_llm_url or not settings.summary_llm_model:
+            raise SummarizerError("the LLM summarizer needs CALLSIGHT_SUMMARY_LLM_URL and CALLSIGHT_SUMMARY_LLM_MODEL")
         return cls(
-            base_url=str(base_url),
-            model=str(model),
-            api_key=_setting(settings, "llm_api_key") or None,
-            timeout_s=float(_setting(settings, "llm_timeout_s", 60.0)),
+            base_url=settings.summary_llm_url,
+            model=settings.summary_llm_model,
+            api_key=settings.summary_llm_api_key.get_secret_value() if settings.summary_llm_api_key else None,
+            timeout_s=settings.summary_llm_timeout_s,
         )
 
     @property
@@ -391,3 +389,33 @@ class OpenAICompatibleSummarizer:
             keywords=base.keywords,
             overview=content.strip(),
         )
+
+
+@dataclass
+class WithFallback:
+    """A generative summarizer that never costs the call its summary: when it fails, the
+    extractive summary is returned with the reason in `error`."""
+
+    generative: Summarizer
+    extractive: ExtractiveSummarizer = field(default_factory=ExtractiveSummarizer)
+
+    @property
+    def name(self) -> str:
+        return self.generative.name
+
+    def summarize(self, transcript: Transcript) -> Summary:
+        try:
+            return self.generative.summarize(transcript)
+        except SummarizerError as exc:
+            log.warning("generative summary failed, the extractive one is kept: %s", exc)
+            summary = self.extractive.summarize(transcript)
+            summary.error = str(exc)
+            return summary
+
+
+def configured_summarizer(settings: SummarySettings) -> Summarizer | None:
+    """The generative summarizer when the settings name an endpoint; None (the extractive
+    default) otherwise."""
+    if not settings.summary_llm_url:
+        return None
+    return WithFallback(OpenAICompatibleSummarizer.from_settings(settings))
