@@ -267,6 +267,7 @@ def test_long_audio_goes_to_async_v2_with_a_batch_engine_and_no_logging(fake: Fa
     assert len(create) == 1 and create[0].part_names == ["u", "d", "a"]
     assert create[0].options == {"grammarFileNames": "-a2b-ja-general", "loggingOptOut": "True"}
     assert "compatibleWithSync" not in create[0].options
+    assert create[0].decoded.codec == "flac"  # type: ignore[union-attr]  # lossless, half the bytes of PCM
     polls = fake.polls()
     assert polls and all(p.headers["authorization"] == f"Bearer {KEY}" for p in polls)
     # one segment per utterance, as AmiVoice grouped them

@@ -177,6 +177,9 @@ def test_audio_encodings_have_the_headers_amivoice_reads() -> None:
     wide = encode(samples, telephone=False)
     mulaw = encode(samples, telephone=True)
     alaw = encode(samples, telephone=True, codec="alaw")
+    flac = encode(samples, telephone=False, compress=True)
+    assert _header(flac.data) == ("flac", 16000, 1) and len(flac.data) < len(wide.data) * 0.7
+    assert (flac.filename, mulaw.filename, flac.content_type) == ("audio.flac", "audio.wav", "audio/flac")
     assert _header(wide.data) == ("pcm_s16le", 16000, 1) and len(wide.data) == 44 + 2 * samples.size
     assert _header(mulaw.data) == ("pcm_mulaw", 8000, 1) and abs(len(mulaw.data) - 16000) < 200
     assert _header(alaw.data) == ("pcm_alaw", 8000, 1)

@@ -35,7 +35,7 @@ class AmiVoiceHttp:
         parts: list[tuple[str, tuple[Any, ...]]] = [
             ("u", (None, self.settings.appkey)),
             ("d", (None, d)),
-            ("a", ("audio.wav", audio.data, "audio/wav")),
+            ("a", (audio.filename, audio.data, audio.content_type)),
         ]
         return self._json(self._send(session, "POST", url, what, files=parts), what)
 

@@ -99,7 +99,7 @@ class AmiVoiceTranscriber:
         plan = plan_channel(self.settings, org, language, use_async)
         info = engine_info(plan.engine, self.settings.extra_8k_engines)
         telephone = is_telephone_band(options.source_sample_rate) and info.takes_8k
-        return plan, encode(samples, telephone=telephone, codec=self.settings.telephone_codec)
+        return plan, encode(samples, telephone=telephone, codec=self.settings.telephone_codec, compress=use_async)
 
     def _options(self, plan: ChannelPlan, words: str) -> list[tuple[str, str]]:
         options: list[tuple[str, str]] = []
