@@ -20,6 +20,7 @@ import numpy as np
 import requests
 
 from ..base import (
+    SAMPLE_RATE,
     Audio,
     ChannelTranscript,
     EngineJobStore,
@@ -68,13 +69,15 @@ class AmiVoiceTranscriber:
     def transcribe(self, audio: Audio, language: str, options: TranscribeOptions = TranscribeOptions()) -> ChannelTranscript:
         samples = mono(audio)
         org = org_settings(options.engine_settings)
-        duration = samples.size / 16_000
-        plan, encoded = self._plan(samples, language, options, org, use_async=duration > self.settings.sync_max_duration_s)
-        if not plan.use_async and len(encoded.data) > self.settings.sync_max_bytes:
-            plan, encoded = self._plan(samples, language, options, org, use_async=True)
+        long_audio = samples.size / SAMPLE_RATE > self.settings.sync_max_duration_s
+        plan = plan_channel(self.settings, org, language, use_async=long_audio)
         empty = ChannelTranscript(language=language, engine=self.name, model=plan.engine)
         if samples.size == 0 or float(np.max(np.abs(samples))) < DIGITAL_SILENCE:
             return empty
+        encoded = self._encode(samples, plan, options)
+        if not plan.use_async and len(encoded.data) > self.settings.sync_max_bytes:
+            plan = plan_channel(self.settings, org, language, use_async=True)
+            encoded = self._encode(samples, plan, options)
         info = engine_info(plan.engine, self.settings.extra_8k_engines)
         words = profile_words(options.vocabulary, language=language, engine_takes_words=info.takes_words)
         d = build_d(plan.engine, self._options(plan, words.value))
@@ -94,12 +97,10 @@ class AmiVoiceTranscriber:
 
     # ---- the request ----------------------------------------------------------------
 
-    def _plan(self, samples: np.ndarray, language: str, options: TranscribeOptions, org: Any,
-              use_async: bool) -> tuple[ChannelPlan, EncodedAudio]:
-        plan = plan_channel(self.settings, org, language, use_async)
+    def _encode(self, samples: np.ndarray, plan: ChannelPlan, options: TranscribeOptions) -> EncodedAudio:
         info = engine_info(plan.engine, self.settings.extra_8k_engines)
         telephone = is_telephone_band(options.source_sample_rate) and info.takes_8k
-        return plan, encode(samples, telephone=telephone, codec=self.settings.telephone_codec, compress=use_async)
+        return encode(samples, telephone=telephone, codec=self.settings.telephone_codec, compress=plan.use_async)
 
     def _options(self, plan: ChannelPlan, words: str) -> list[tuple[str, str]]:
         options: list[tuple[str, str]] = []
