@@ -30,12 +30,12 @@ if [ ! -x .venv/bin/python ]; then
   "$PY" -m venv .venv
 fi
 stamp=.venv/.callsight-installed
-want=$(cat requirements/*.txt libs/callsight/pyproject.toml services/*/pyproject.toml stack/pyproject.toml | sha256sum | cut -c1-16)
+want=$(cat requirements/dev.txt libs/callsight/pyproject.toml services/*/pyproject.toml stack/pyproject.toml | sha256sum | cut -c1-16)
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   .venv/bin/pip install -q --upgrade pip
-  reqs=()
-  for r in base stack worker analysis dev; do [ -f "requirements/$r.txt" ] && reqs+=(-r "requirements/$r.txt"); done
-  .venv/bin/pip install -q "${reqs[@]}"
+  # the dev lock: every service's packages, the stack's servers and the test tools, each
+  # pinned with its hashes (scripts/lock-requirements.sh makes it from requirements/dev.in)
+  .venv/bin/pip install -q --require-hashes -r requirements/dev.txt
   .venv/bin/pip install -q --no-deps -e libs/callsight -e services/upload -e services/status -e services/worker -e stack
   echo "$want" > "$stamp"
 fi

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from fractions import Fraction
 from pathlib import Path
+from typing import cast
 
 import av
 import numpy as np
@@ -50,10 +51,10 @@ def encode(path: Path, channels: list[np.ndarray], kind: str, rate: int = RATE) 
     for i, c in enumerate(channels):
         data[i, : len(c)] = c
     with av.open(str(path), "w", format=container_format) as out:
-        stream = out.add_stream(codec, rate=out_rate)
-        stream.layout = layout  # type: ignore[union-attr]
+        stream = cast(av.AudioStream, out.add_stream(codec, rate=out_rate))
+        stream.layout = layout
         if codec == "vorbis":
-            stream.codec_context.options = {"strict": "experimental"}  # type: ignore[union-attr]
+            stream.codec_context.options = {"strict": "experimental"}
         resampler = av.AudioResampler(format=sample_format, layout=layout, rate=out_rate)
         frame_size = 960
         for start in range(0, n, frame_size):
@@ -63,12 +64,12 @@ def encode(path: Path, channels: list[np.ndarray], kind: str, rate: int = RATE) 
             frame.time_base = Fraction(1, rate)
             frame.pts = start
             for f in resampler.resample(frame):
-                for packet in stream.encode(f):  # type: ignore[union-attr]
+                for packet in stream.encode(f):
                     out.mux(packet)
         for f in resampler.resample(None):
-            for packet in stream.encode(f):  # type: ignore[union-attr]
+            for packet in stream.encode(f):
                 out.mux(packet)
-        for packet in stream.encode(None):  # type: ignore[union-attr]
+        for packet in stream.encode(None):
             out.mux(packet)
     return path
 

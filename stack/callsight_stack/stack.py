@@ -87,7 +87,7 @@ class Stack:
         names += [f"s3_{n}" for n in servers.SEAWEED_PORT_NAMES]
         names += [f"worker_{i}_ops" for i in range(1, self.workers + 1)]
         names += ["analysis_worker_ops"]
-        saved = {} if self.random_ports else {k: int(v) for k, v in _load_json(path).items()}  # type: ignore[call-overload]
+        saved = {} if self.random_ports else {k: int(str(v)) for k, v in _load_json(path).items()}
         ports: dict[str, int] = {}
         taken: set[int] = set()
         for name in names:

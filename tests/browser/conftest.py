@@ -28,8 +28,8 @@ def browser() -> Iterator[Any]:
 
 
 @pytest.fixture(scope="session")
-def web_url(stack) -> str:  # type: ignore[no-untyped-def]
-    return stack.env["CALLSIGHT_URL"]  # type: ignore[no-any-return]
+def web_url(stack) -> str:
+    return stack.env["CALLSIGHT_URL"]
 
 
 def sign_in(browser: Any, url: str, email: str, password: str, width: int = 1280) -> Any:
@@ -45,7 +45,7 @@ def sign_in(browser: Any, url: str, email: str, password: str, width: int = 1280
 
 
 @pytest.fixture(scope="session")
-def admin_page(browser, web_url, stack) -> Iterator[Any]:  # type: ignore[no-untyped-def]
+def admin_page(browser, web_url, stack) -> Iterator[Any]:
     page = sign_in(browser, web_url, stack.env["CALLSIGHT_DEMO_USER"], stack.env["CALLSIGHT_DEMO_PASSWORD"])
     yield page
     page.context.close()

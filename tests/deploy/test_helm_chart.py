@@ -759,7 +759,7 @@ def test_worker_image_carries_the_joined_hash_checked_model() -> None:
     assert "python -m callsight_worker.model prepare --dir /models/whisper-base" in runs
     assert any(k == "COPY" and rest == "--from=builder /models/whisper-base /models/whisper-base" for k, rest in steps)
     assert "CALLSIGHT_MODEL_DIR=/models/whisper-base" in " ".join(rest for k, rest in steps if k == "ENV")
-    assert "requirements/worker.txt" in runs
+    assert "services/worker/requirements.txt" in runs
 
 
 @pytest.mark.parametrize("service", SERVICES)

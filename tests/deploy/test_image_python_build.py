@@ -19,7 +19,7 @@ SERVICES = {"upload": "callsight_upload", "status": "callsight_status", "worker"
 DOCKERFILES = {s: ROOT / "services" / s / "Dockerfile" for s in ("upload", "status", "worker")} | {
     "analysis-worker": ROOT / "services" / "worker" / "Dockerfile.analysis"}
 # what an image must not carry: the gateway's web stack elsewhere, the speech stack outside the transcription worker
-ABSENT = {"analysis-worker": ("faster_whisper", "ctranslate2", "av", "onnxruntime")}
+ABSENT = {"status": ("flask", "gunicorn", "argon2"), "analysis-worker": ("faster_whisper", "ctranslate2", "av", "onnxruntime")}
 
 
 def builder_run_steps(dockerfile: Path) -> list[str]:

@@ -134,7 +134,7 @@ def test_two_channel_telephone_call_with_several_utterances_per_side(aapi: Api, 
     jobs = fake.created_jobs()
     assert len(jobs) == 2
     for job in jobs:  # telephone audio as 8 kHz mu-law to the batch engine, no logging
-        assert (job.decoded.codec, job.decoded.rate) == ("pcm_mulaw", 8000)  # type: ignore[union-attr]
+        assert (job.decoded.codec, job.decoded.rate) == ("pcm_mulaw", 8000)  # type: ignore[union-attr]  # the fake decoded this audio
         assert job.options == {"grammarFileNames": "-a2b-ja-general", "loggingOptOut": "True"}
 
 
@@ -186,7 +186,7 @@ def test_organisation_settings_choose_the_engine_and_allow_logging(aapi: Api, as
         assert [j.options for j in fake.created_jobs()] == [{"grammarFileNames": "-a2b-multi-general"}] * 2
     finally:
         orgs.set_engine_settings("demo", "amivoice", None)
-    assert (orgs.get("demo").engine_settings or {}).get("amivoice") is None  # type: ignore[union-attr]
+    assert (orgs.get("demo").engine_settings or {}).get("amivoice") is None  # type: ignore[union-attr]  # the demo organisation exists
 
 
 def test_bad_credentials_fail_the_call_at_once_with_a_reason_an_admin_can_act_on(aapi: Api, fake: FakeAmiVoice,

@@ -58,7 +58,8 @@ def test_revoked_key_is_401(api: Api, admin: Any, wav: Path) -> None:
 def test_bad_fields_are_400_and_store_nothing(api: Api, admin: Any, s3: Any, wav: Path,
                                               fields: dict[str, str], fragment: str) -> None:
     before = (count_audio_objects(s3), _rows(admin))
-    r = api.upload(wav, **{"call_id": unique("bad"), **fields})
+    upload_fields: dict[str, Any] = {"call_id": unique("bad"), **fields}
+    r = api.upload(wav, **upload_fields)
     assert r.status_code == 400, r.text
     assert fragment in r.json()["message"]
     assert (count_audio_objects(s3), _rows(admin)) == before
@@ -95,7 +96,7 @@ def test_no_file_and_not_multipart_are_400(api: Api) -> None:
 
 def test_declared_body_over_500_mb_is_413_before_reading(api: Api) -> None:
     url = urlparse(api.url)
-    conn = http.client.HTTPConnection(url.hostname, url.port, timeout=10)
+    conn = http.client.HTTPConnection(url.hostname or "127.0.0.1", url.port, timeout=10)
     conn.putrequest("POST", "/api/ingest/upload")
     conn.putheader("X-API-Key", api.key)
     conn.putheader("Content-Type", "multipart/form-data; boundary=xyz")
@@ -145,16 +146,17 @@ def test_streamed_body_over_the_limit_is_413_and_leaves_no_object(
             out, self.buffer = (self.buffer, b"") if n < 0 else (self.buffer[:n], self.buffer[n:])
             return out
 
+    from werkzeug.datastructures import Headers
     from werkzeug.test import EnvironBuilder
 
-    environ = EnvironBuilder(path="/api/ingest/upload", method="POST", headers={
-        "X-API-Key": stack.env["CALLSIGHT_API_KEY"], "Content-Type": "multipart/form-data; boundary=b"}).get_environ()
+    environ = EnvironBuilder(path="/api/ingest/upload", method="POST", headers=Headers({
+        "X-API-Key": stack.env["CALLSIGHT_API_KEY"], "Content-Type": "multipart/form-data; boundary=b"})).get_environ()
     environ.pop("CONTENT_LENGTH", None)
     environ["CONTENT_TYPE"] = "multipart/form-data; boundary=b"
     environ["wsgi.input"] = Chunked()
     environ["wsgi.input_terminated"] = True
     status: list[str] = []
-    response = b"".join(app(environ, lambda s, h, *a: status.append(s)))  # type: ignore[arg-type]
+    response = b"".join(app(environ, lambda s, h, *a: status.append(s)))  # type: ignore[arg-type]  # a minimal WSGI start_response
     assert status[0].startswith("413"), response
     assert (count_audio_objects(s3), _rows(admin)) == before
     uploads = s3.list_multipart_uploads(Bucket="callsight", Prefix="orgs/demo/").get("Uploads", [])

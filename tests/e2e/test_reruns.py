@@ -36,7 +36,7 @@ def seed_done_call(admin: Any, org_id: str, operator: str = "op-r", day: dt.date
                         department="care", call_date=day, audio_format="wav", size_bytes=1,
                         audio_key=f"orgs/{org_id}/calls/{uid}/audio")
     assert admin.calls.claim(uid, 1, "seed") is not None
-    turns = [{"speaker": ("operator", "customer")[i % 2], "start": 4.0 * i, "end": 4.0 * i + 3.0, "text": line,
+    turns: list[dict[str, Any]] = [{"speaker": ("operator", "customer")[i % 2], "start": 4.0 * i, "end": 4.0 * i + 3.0, "text": line,
               "words": []} for i, line in enumerate(LINES)]
     transcript = {"language": "en-US", "engine": "seed", "model": "seed", "speaker_mode": "stereo",
                   "duration_s": 16.0, "text": " ".join(LINES), "turns": turns}
@@ -61,7 +61,7 @@ def wait_rerun(client: Api, location: str, timeout_s: float = 90) -> dict[str, A
     while time.monotonic() < deadline:
         body = client.get(location).json()
         if body["status"] in ("done", "failed"):
-            return body  # type: ignore[no-any-return]
+            return body
         time.sleep(0.5)
     raise AssertionError(f"re-run not done after {timeout_s} s: {body}")
 

@@ -73,7 +73,8 @@ def test_one_upload_is_one_connected_trace(stack: Any, sqs: Any, monkeypatch: py
         while node.parent is not None:
             node = ids[node.parent.span_id]
         assert node is upload, s.name
-    assert by_name["job"].parent.span_id == by_name["enqueue"].context.span_id
+    job_parent = by_name["job"].parent
+    assert job_parent is not None and job_parent.span_id == by_name["enqueue"].context.span_id
 
     get = next(s for s in spans if s.name == "GET /api/calls/<call_id>")
     grpc_spans = [s for s in spans if s.name in ("GetCall", "GetTranscript")]

@@ -102,6 +102,7 @@ def test_an_expired_session_sends_the_user_back_to_sign_in(stack: Any, admin: An
     url = stack.env["CALLSIGHT_URL"]
     s, _ = sign_in(url, person["email"], PASSWORD)
     token = s.cookies.get("callsight_session")
+    assert token
     SessionRepository(admin.engine, dt.timedelta(hours=8), dt.timedelta(days=7)).age(token, by)
     r = s.get(f"{url}/dashboard", allow_redirects=False, timeout=10)
     assert r.status_code == 302 and "/login" in r.headers["Location"]
@@ -111,6 +112,7 @@ def test_sign_out_ends_the_session(stack: Any, person: dict[str, str]) -> None:
     url = stack.env["CALLSIGHT_URL"]
     s, _ = sign_in(url, person["email"], PASSWORD)
     token = s.cookies.get("callsight_session")
+    assert token
     s.post(f"{url}/logout", data={"csrf_token": csrf_of(s, url)}, timeout=10)
     r = requests.get(f"{url}/dashboard", cookies={"callsight_session": token}, allow_redirects=False, timeout=10)
     assert r.status_code == 302

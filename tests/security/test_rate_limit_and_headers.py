@@ -10,7 +10,7 @@ pytestmark = pytest.mark.integration
 
 
 @pytest.fixture
-def app_with_limit(stack: Any, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
+def app_with_limit(stack: Any, monkeypatch: pytest.MonkeyPatch):
     from callsight_upload.app import create_app
     from callsight_upload.settings import GatewaySettings
 

@@ -22,7 +22,7 @@ pytestmark = pytest.mark.e2e
 def victim(api: Api, tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     """A Done call of the demo organisation, with operator, customer and department set."""
     path = audio.encode(tmp_path_factory.mktemp("v") / "v.wav", [audio.speech("selfish")], "wav")
-    ids = {"call_id": unique("secret"), "operator_id": unique("op"), "customer_id": unique("cust"),
+    ids: dict[str, Any] = {"call_id": unique("secret"), "operator_id": unique("op"), "customer_id": unique("cust"),
            "department": unique("dept")}
     assert api.upload(path, language="en-US", **ids).status_code == 201
     assert api.wait_final(ids["call_id"])["status"] == "Done"

@@ -99,7 +99,7 @@ def test_sync_channel_is_one_result_with_every_word_timed_inside_its_utterance(f
     assert req.path == "/v1/nolog/recognize"  # no logging by default
     assert req.part_names == ["u", "d", "a"]  # the audio last: AmiVoice ignores parts after it
     assert req.options == {"grammarFileNames": "-a-general"}
-    assert (req.decoded.codec, req.decoded.rate) == ("pcm_s16le", 16000)  # type: ignore[union-attr]
+    assert (req.decoded.codec, req.decoded.rate) == ("pcm_s16le", 16000)  # type: ignore[union-attr]  # the fake decoded this audio
     # the sync interface has no per-utterance timing: one result, the words carry the times
     assert len(result.segments) == 1
     assert words_of(result) == ["お電話", "ありがとう", "ございます。", "コールサイト", "の", "佐藤", "です。",
@@ -124,7 +124,7 @@ def test_telephone_audio_goes_as_8khz_mulaw_to_an_8khz_engine(fake: FakeAmiVoice
     audio = operator_channel()
     result = engine(fake).transcribe(audio, "ja-JP", TranscribeOptions(source_sample_rate=8000))
     req = fake.requests[0]
-    assert (req.decoded.codec, req.decoded.rate) == ("pcm_mulaw", 8000)  # type: ignore[union-attr]
+    assert (req.decoded.codec, req.decoded.rate) == ("pcm_mulaw", 8000)  # type: ignore[union-attr]  # the fake decoded this audio
     assert len(req.audio) < 8000 * 8 + 200  # type: ignore[arg-type]  # a quarter of 16 kHz PCM
     assert words_of(result)[:3] == ["お電話", "ありがとう", "ございます。"]
     assert_inside(result, OPERATOR_BURSTS)
@@ -132,19 +132,19 @@ def test_telephone_audio_goes_as_8khz_mulaw_to_an_8khz_engine(fake: FakeAmiVoice
 
 def test_telephone_audio_can_go_as_alaw(fake: FakeAmiVoice) -> None:
     engine(fake, telephone_codec="alaw").transcribe(operator_channel(), "ja-JP", TranscribeOptions(source_sample_rate=8000))
-    assert fake.requests[0].decoded.codec == "pcm_alaw"  # type: ignore[union-attr]
+    assert fake.requests[0].decoded.codec == "pcm_alaw"  # type: ignore[union-attr]  # the fake decoded this audio
 
 
 def test_telephone_audio_to_an_engine_without_8khz_goes_as_16khz_pcm(fake: FakeAmiVoice) -> None:
     audio = voice_track(6.0, CUSTOMER_BURSTS, CUSTOMER_HZ)
     result = engine(fake).transcribe(audio, "en-US", TranscribeOptions(source_sample_rate=8000))
-    assert fake.requests[0].decoded.rate == 16000  # type: ignore[union-attr]
+    assert fake.requests[0].decoded.rate == 16000  # type: ignore[union-attr]  # the fake decoded this audio
     assert result.segments[0].text.startswith("Hello, my router")
 
 
 def test_wideband_audio_goes_as_16khz_pcm(fake: FakeAmiVoice) -> None:
     engine(fake).transcribe(operator_channel(), "ja-JP", TranscribeOptions(source_sample_rate=44100))
-    assert (fake.requests[0].decoded.codec, fake.requests[0].decoded.rate) == ("pcm_s16le", 16000)  # type: ignore[union-attr]
+    assert (fake.requests[0].decoded.codec, fake.requests[0].decoded.rate) == ("pcm_s16le", 16000)  # type: ignore[union-attr]  # the fake decoded this audio
 
 
 def test_logging_allowed_by_the_organisation_uses_the_logging_endpoint(fake: FakeAmiVoice) -> None:
@@ -283,7 +283,7 @@ def test_async_english_uses_the_multilingual_batch_engine(fake: FakeAmiVoice) ->
     result = engine(fake, sync_max_duration_s=1.0).transcribe(audio, "en-US", TranscribeOptions(source_sample_rate=8000))
     job = fake.created_jobs()[0]
     assert job.options["grammarFileNames"] == "-a2b-multi-general"
-    assert (job.decoded.codec, job.decoded.rate) == ("pcm_mulaw", 8000)  # type: ignore[union-attr]
+    assert (job.decoded.codec, job.decoded.rate) == ("pcm_mulaw", 8000)  # type: ignore[union-attr]  # the fake decoded this audio
     assert [s.text for s in result.segments] == ["Hello, my router is broken.", "Thanks!"]
 
 

@@ -7,6 +7,7 @@ import time
 import wave
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -41,11 +42,11 @@ def wav_bytes(path: Path, kind: str = "wav", rate: int = 16000, right_only: bool
 
 
 def post(fake: FakeAmiVoice, data: bytes, d: str = "grammarFileNames=-a-general", path: str = "/v1/nolog/recognize",
-         **extra: tuple[str | None, str]) -> dict:  # type: ignore[type-arg]
-    files = [("u", (None, KEY)), ("d", (None, d)), *extra.items(), ("a", ("a.wav", data))]
+         **extra: tuple[str | None, str]) -> dict:
+    files: list[tuple[str, Any]] = [("u", (None, KEY)), ("d", (None, d)), *extra.items(), ("a", ("a.wav", data))]
     r = requests.post(fake.base_url + path, files=files, timeout=10)
     assert r.status_code == 200
-    return r.json()  # type: ignore[no-any-return]
+    return r.json()
 
 
 def test_sync_answer_is_one_result_shaped_like_the_documented_example(fake: FakeAmiVoice, tmp_path: Path) -> None:
@@ -68,7 +69,7 @@ def test_curl_examples_of_the_docs_work(fake: FakeAmiVoice, tmp_path: Path) -> N
 
 
 def test_parameters_after_the_audio_are_ignored(fake: FakeAmiVoice, tmp_path: Path) -> None:
-    files = [("d", (None, "grammarFileNames=-a-general")), ("a", ("a.wav", wav_bytes(tmp_path / "a.wav"))),
+    files: list[tuple[str, Any]] = [("d", (None, "grammarFileNames=-a-general")), ("a", ("a.wav", wav_bytes(tmp_path / "a.wav"))),
              ("u", (None, KEY))]
     body = requests.post(fake.base_url + "/v1/recognize", files=files, timeout=10).json()
     assert (body["code"], body["message"]) == ("-", "received illegal service authorization")
@@ -122,7 +123,7 @@ def test_async_job_goes_through_the_documented_states(fake: FakeAmiVoice, tmp_pa
     assert set(created) == {"sessionid", "text"} and created["text"] == "..."
     url = f"{fake.async_url}/{created['sessionid']}"
     assert requests.get(url, timeout=5).status_code == 401
-    seen = []
+    seen: list[str] = []
     while not seen or seen[-1] not in ("completed", "error"):
         body = requests.get(url, headers={"Authorization": f"Bearer {KEY}"}, timeout=5).json()
         if not seen or seen[-1] != body["status"]:

@@ -77,7 +77,7 @@ def test_read_upload_streams_the_file_and_collects_fields() -> None:
     sink = Sink()
     seen_at_open: dict[str, str] = {}
 
-    def open_file(parsed, filename):  # type: ignore[no-untyped-def]
+    def open_file(parsed, filename):
         seen_at_open.update(parsed.fields)
         return sink
 

@@ -76,8 +76,8 @@ def main(argv: list[str]) -> int:
         if repo.get(args.org_id) is None:
             print(f"organisation {args.org_id!r} does not exist", file=sys.stderr)
             return 1
-        plaintext, record = repo.create_api_key(args.org_id, args.name)
-        print(json.dumps({"org_id": args.org_id, "api_key": plaintext, "prefix": record.prefix}))
+        plaintext, created = repo.create_api_key(args.org_id, args.name)
+        print(json.dumps({"org_id": args.org_id, "api_key": plaintext, "prefix": created.prefix}))
     return 0
 
 

@@ -13,7 +13,8 @@ from pathlib import Path
 
 import grpc
 
-OPTIONS = [("grpc.keepalive_time_ms", 30000), ("grpc.max_receive_message_length", 64 * 1024 * 1024)]
+OPTIONS: list[tuple[str, int | str]] = [("grpc.keepalive_time_ms", 30000),
+                                        ("grpc.max_receive_message_length", 64 * 1024 * 1024)]
 
 
 @dataclass(frozen=True)

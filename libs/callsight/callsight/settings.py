@@ -16,6 +16,7 @@ from typing import Any, Literal, Self
 
 from pydantic import Field, SecretStr, ValidationError
 from pydantic.fields import FieldInfo
+from pydantic.json_schema import JsonDict
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 MIB = 1024 * 1024
@@ -29,7 +30,7 @@ def env(name: str, default: Any = ..., description: str = "", *, shown_default: 
         **extra: Any) -> Any:
     """A field read from the environment variable `name` (its exact spelling).
     `shown_default`: how docs/configuration.md shows a default computed at start."""
-    schema_extra = {"shown_default": shown_default} if shown_default is not None else None
+    schema_extra: JsonDict | None = {"shown_default": shown_default} if shown_default is not None else None
     return Field(default, validation_alias=name, description=description, json_schema_extra=schema_extra, **extra)
 
 

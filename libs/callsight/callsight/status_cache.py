@@ -41,7 +41,7 @@ class StatusCache:
         if raw is None:
             return None
         call = calls_pb2.Call()
-        call.ParseFromString(raw)  # type: ignore[arg-type]
+        call.ParseFromString(raw)
         return call
 
     def put(self, call: calls_pb2.Call) -> None:
@@ -56,10 +56,10 @@ class StatusCache:
         except redis.RedisError as exc:
             log.warning("status cache delete failed: %s", exc)
 
-    def publish(self, call: calls_pb2.Call, previous: int) -> None:
+    def publish(self, call: calls_pb2.Call, previous: calls_pb2.CallStatus) -> None:
         """Write-through then announce: watchers see the change at once."""
         self.put(call)
-        event = calls_pb2.CallEvent(call=call, previous_status=previous)  # type: ignore[arg-type]
+        event = calls_pb2.CallEvent(call=call, previous_status=previous)
         try:
             self.client.publish(channel(call.org_id), event.SerializeToString())
         except redis.RedisError as exc:

@@ -14,6 +14,7 @@ from callsight.db.calls_repo import CallRepository
 from callsight.db.reruns_repo import RerunRecord, RerunRepository
 from callsight.db.scorecards_repo import SORTABLE, Figures, ScopeFilter, ScorecardRepository
 from callsight.v1 import analytics_pb2, analytics_pb2_grpc
+from callsight_status.errors import abort
 
 
 def _date(value: str, name: str, context: grpc.ServicerContext) -> dt.date | None:
@@ -22,17 +23,17 @@ def _date(value: str, name: str, context: grpc.ServicerContext) -> dt.date | Non
     try:
         return dt.date.fromisoformat(value)
     except ValueError:
-        context.abort(grpc.StatusCode.INVALID_ARGUMENT, f"{name} must be a date as YYYY-MM-DD")
+        abort(context, grpc.StatusCode.INVALID_ARGUMENT, f"{name} must be a date as YYYY-MM-DD")
     return None
 
 
 def scope_of(f: analytics_pb2.ScorecardFilter, context: grpc.ServicerContext) -> ScopeFilter:
     if not f.org_id:
-        context.abort(grpc.StatusCode.INVALID_ARGUMENT, "org_id is required")
+        abort(context, grpc.StatusCode.INVALID_ARGUMENT, "org_id is required")
     scope = ScopeFilter(f.org_id, _date(f.date_from, "date_from", context), _date(f.date_to, "date_to", context),
                         f.department or None)
     if scope.date_from and scope.date_to and scope.date_from > scope.date_to:
-        context.abort(grpc.StatusCode.INVALID_ARGUMENT, "date_from must not be after date_to")
+        abort(context, grpc.StatusCode.INVALID_ARGUMENT, "date_from must not be after date_to")
     return scope
 
 
@@ -80,29 +81,29 @@ class AnalyticsServicer(analytics_pb2_grpc.AnalyticsServiceServicer):
 
     def GetAnalysis(self, request: analytics_pb2.GetAnalysisRequest, context: grpc.ServicerContext) -> analytics_pb2.Analysis:  # noqa: N802
         if not request.org_id or not request.call_id:
-            context.abort(grpc.StatusCode.INVALID_ARGUMENT, "org_id and call_id are required")
+            abort(context, grpc.StatusCode.INVALID_ARGUMENT, "org_id and call_id are required")
         call = self.calls.get(request.org_id, request.call_id)
         if call is None:
-            context.abort(grpc.StatusCode.NOT_FOUND, f"call {request.call_id!r} not found")
-        if call.status != "Done":  # type: ignore[union-attr]
-            context.abort(grpc.StatusCode.FAILED_PRECONDITION,
-                          f"call {request.call_id!r} is not Done (status {call.status}); it has no analysis yet")  # type: ignore[union-attr]
-        stored = self.analyses.get(request.org_id, call.uid)  # type: ignore[union-attr]
+            abort(context, grpc.StatusCode.NOT_FOUND, f"call {request.call_id!r} not found")
+        if call.status != "Done":
+            abort(context, grpc.StatusCode.FAILED_PRECONDITION,
+                          f"call {request.call_id!r} is not Done (status {call.status}); it has no analysis yet")
+        stored = self.analyses.get(request.org_id, call.uid)
         if stored is None:
-            context.abort(grpc.StatusCode.NOT_FOUND,
+            abort(context, grpc.StatusCode.NOT_FOUND,
                           f"call {request.call_id!r} has no analysis; POST /api/calls/{request.call_id}/analysis makes one")
         return analytics_pb2.Analysis(
-            call_id=request.call_id, analysis_version=stored.analysis_version,  # type: ignore[union-attr]
-            form_fingerprint=stored.form_fingerprint or "",  # type: ignore[union-attr]
-            result_json=json.dumps(stored.result, ensure_ascii=False), error=stored.error or "",  # type: ignore[union-attr]
-            updated_at=stored.updated_at.isoformat(),  # type: ignore[union-attr]
+            call_id=request.call_id, analysis_version=stored.analysis_version,
+            form_fingerprint=stored.form_fingerprint or "",
+            result_json=json.dumps(stored.result, ensure_ascii=False), error=stored.error or "",
+            updated_at=stored.updated_at.isoformat(),
         )
 
     def ListOperatorScorecards(self, request: analytics_pb2.ListOperatorScorecardsRequest, context: grpc.ServicerContext) -> analytics_pb2.ListOperatorScorecardsResponse:  # noqa: N802
         scope = scope_of(request.filter, context)
         sort = request.sort or "operator_id"
         if sort not in SORTABLE:
-            context.abort(grpc.StatusCode.INVALID_ARGUMENT, f"sort must be one of {', '.join(SORTABLE)}")
+            abort(context, grpc.StatusCode.INVALID_ARGUMENT, f"sort must be one of {', '.join(SORTABLE)}")
         rows = self.scorecards.operator_scorecards(scope, sort, request.descending)
         return analytics_pb2.ListOperatorScorecardsResponse(operators=[
             analytics_pb2.OperatorScorecard(operator_id=op, figures=figures_to_proto(f)) for op, f in rows
@@ -111,10 +112,10 @@ class AnalyticsServicer(analytics_pb2_grpc.AnalyticsServiceServicer):
     def GetOperatorScorecard(self, request: analytics_pb2.GetOperatorScorecardRequest, context: grpc.ServicerContext) -> analytics_pb2.GetOperatorScorecardResponse:  # noqa: N802
         scope = scope_of(request.filter, context)
         if not request.operator_id:
-            context.abort(grpc.StatusCode.INVALID_ARGUMENT, "operator_id is required")
+            abort(context, grpc.StatusCode.INVALID_ARGUMENT, "operator_id is required")
         total, weeks = self.scorecards.operator_scorecard(scope, request.operator_id)
         if total.calls == 0:
-            context.abort(grpc.StatusCode.NOT_FOUND, f"operator {request.operator_id!r} has no Done calls in this range")
+            abort(context, grpc.StatusCode.NOT_FOUND, f"operator {request.operator_id!r} has no Done calls in this range")
         return analytics_pb2.GetOperatorScorecardResponse(
             operator_id=request.operator_id, figures=figures_to_proto(total),
             trend=[analytics_pb2.WeekFigures(iso_week=w, figures=figures_to_proto(f)) for w, f in weeks],
@@ -131,22 +132,22 @@ class AnalyticsServicer(analytics_pb2_grpc.AnalyticsServiceServicer):
     def ListCustomerCalls(self, request: analytics_pb2.ListCustomerCallsRequest, context: grpc.ServicerContext) -> analytics_pb2.ListCustomerCallsResponse:  # noqa: N802
         scope = scope_of(request.filter, context)
         if not request.customer_id:
-            context.abort(grpc.StatusCode.INVALID_ARGUMENT, "customer_id is required")
+            abort(context, grpc.StatusCode.INVALID_ARGUMENT, "customer_id is required")
         rows = self.scorecards.calls(scope, customer_id=request.customer_id, any_status=True, newest_first=False)
         return analytics_pb2.ListCustomerCallsResponse(calls=[call_figures_to_proto(r) for r in rows])
 
     def GetRerun(self, request: analytics_pb2.GetRerunRequest, context: grpc.ServicerContext) -> analytics_pb2.Rerun:  # noqa: N802
         if not request.org_id or not request.rerun_id:
-            context.abort(grpc.StatusCode.INVALID_ARGUMENT, "org_id and rerun_id are required")
+            abort(context, grpc.StatusCode.INVALID_ARGUMENT, "org_id and rerun_id are required")
         found = self.reruns.get(request.org_id, request.rerun_id)
         if found is None:
-            context.abort(grpc.StatusCode.NOT_FOUND, f"re-run {request.rerun_id!r} not found")
-        return rerun_to_proto(found)  # type: ignore[arg-type]  # abort() raises; grpc's stubs do not say so
+            abort(context, grpc.StatusCode.NOT_FOUND, f"re-run {request.rerun_id!r} not found")
+        return rerun_to_proto(found)
 
     def ListReruns(self, request: analytics_pb2.ListRerunsRequest, context: grpc.ServicerContext) -> analytics_pb2.ListRerunsResponse:  # noqa: N802
         if not request.org_id:
-            context.abort(grpc.StatusCode.INVALID_ARGUMENT, "org_id is required")
+            abort(context, grpc.StatusCode.INVALID_ARGUMENT, "org_id is required")
         if request.limit < 0:
-            context.abort(grpc.StatusCode.INVALID_ARGUMENT, "limit must not be negative")
+            abort(context, grpc.StatusCode.INVALID_ARGUMENT, "limit must not be negative")
         reruns = self.reruns.list(request.org_id, min(request.limit or 20, 100))
         return analytics_pb2.ListRerunsResponse(reruns=[rerun_to_proto(r) for r in reruns])

@@ -17,6 +17,7 @@ from callsight.convert import PROTO_TO_STATUS, call_to_proto
 from callsight.db.calls_repo import CallFilters, CallRepository
 from callsight.status_cache import StatusCache
 from callsight.v1 import calls_pb2, calls_pb2_grpc
+from callsight_status.errors import abort
 
 log = logging.getLogger(__name__)
 
@@ -32,7 +33,7 @@ def _date(value: str, field: str, context: grpc.ServicerContext) -> dt.date | No
     try:
         return dt.date.fromisoformat(value)
     except ValueError:
-        context.abort(grpc.StatusCode.INVALID_ARGUMENT, f"{field} must be a date as YYYY-MM-DD")
+        abort(context, grpc.StatusCode.INVALID_ARGUMENT, f"{field} must be a date as YYYY-MM-DD")
     return None
 
 
@@ -46,7 +47,7 @@ def _struct(value: dict[str, object] | None) -> Struct:
 def _require(context: grpc.ServicerContext, **fields: str) -> None:
     for name, value in fields.items():
         if not value:
-            context.abort(grpc.StatusCode.INVALID_ARGUMENT, f"{name} is required")
+            abort(context, grpc.StatusCode.INVALID_ARGUMENT, f"{name} is required")
 
 
 class CallsServicer(calls_pb2_grpc.CallsServiceServicer):
@@ -63,19 +64,19 @@ class CallsServicer(calls_pb2_grpc.CallsServiceServicer):
         CACHE_READS.labels("miss").inc()
         record = self.calls.get(request.org_id, request.call_id)
         if record is None:
-            context.abort(grpc.StatusCode.NOT_FOUND, f"call {request.call_id!r} not found")
-        call = call_to_proto(record)  # type: ignore[arg-type]
+            abort(context, grpc.StatusCode.NOT_FOUND, f"call {request.call_id!r} not found")
+        call = call_to_proto(record)
         self.cache.put(call)
         return call
 
     def ListCalls(self, request: calls_pb2.ListCallsRequest, context: grpc.ServicerContext) -> calls_pb2.ListCallsResponse:  # noqa: N802
         _require(context, org_id=request.org_id)
         if request.page_size < 0:
-            context.abort(grpc.StatusCode.INVALID_ARGUMENT, "page_size must not be negative")
+            abort(context, grpc.StatusCode.INVALID_ARGUMENT, "page_size must not be negative")
         statuses = []
         for s in request.statuses:
             if s not in PROTO_TO_STATUS:
-                context.abort(grpc.StatusCode.INVALID_ARGUMENT, f"unknown status {s}")
+                abort(context, grpc.StatusCode.INVALID_ARGUMENT, f"unknown status {s}")
             statuses.append(PROTO_TO_STATUS[s])
         filters = CallFilters(
             statuses=statuses,
@@ -89,7 +90,7 @@ class CallsServicer(calls_pb2_grpc.CallsServiceServicer):
         try:
             page = self.calls.list(request.org_id, filters, min(request.page_size or 50, MAX_PAGE), request.page_token)
         except ValueError as exc:
-            context.abort(grpc.StatusCode.INVALID_ARGUMENT, str(exc))
+            abort(context, grpc.StatusCode.INVALID_ARGUMENT, str(exc))
         return calls_pb2.ListCallsResponse(
             calls=[call_to_proto(r) for r in page.calls],
             next_page_token=page.next_page_token,
@@ -100,29 +101,29 @@ class CallsServicer(calls_pb2_grpc.CallsServiceServicer):
         _require(context, org_id=request.org_id, call_id=request.call_id)
         record = self.calls.get(request.org_id, request.call_id)
         if record is None:
-            context.abort(grpc.StatusCode.NOT_FOUND, f"call {request.call_id!r} not found")
-        stored = self.calls.get_transcript(record.uid)  # type: ignore[union-attr]
+            abort(context, grpc.StatusCode.NOT_FOUND, f"call {request.call_id!r} not found")
+        stored = self.calls.get_transcript(record.uid)
         if stored is None:
-            context.abort(grpc.StatusCode.FAILED_PRECONDITION,
-                          f"call {request.call_id!r} has no transcript yet (status {record.status})")  # type: ignore[union-attr]
+            abort(context, grpc.StatusCode.FAILED_PRECONDITION,
+                          f"call {request.call_id!r} has no transcript yet (status {record.status})")
         return calls_pb2.Transcript(
             org_id=request.org_id,
             call_id=request.call_id,
-            language=stored["language"],  # type: ignore[index]
-            engine=stored["engine"],  # type: ignore[index]
-            model=stored["model"],  # type: ignore[index]
-            speaker_mode=stored["speaker_mode"],  # type: ignore[index]
-            duration_s=stored["duration_s"],  # type: ignore[index]
-            text=stored["text"],  # type: ignore[index]
+            language=stored["language"],
+            engine=stored["engine"],
+            model=stored["model"],
+            speaker_mode=stored["speaker_mode"],
+            duration_s=stored["duration_s"],
+            text=stored["text"],
             turns=[
                 calls_pb2.Turn(
                     speaker=t["speaker"], start=t["start"], end=t["end"], text=t["text"],
                     kind=t.get("kind") or "utterance",
                     words=[calls_pb2.Word(**{**w, "speaker": w.get("speaker") or t["speaker"]}) for w in t.get("words", [])],
                 )
-                for t in stored["turns"]  # type: ignore[index]
+                for t in stored["turns"]
             ],
-            meta=_struct(stored.get("meta")),  # type: ignore[union-attr]
+            meta=_struct(stored.get("meta")),
         )
 
     def WatchCalls(self, request: calls_pb2.WatchCallsRequest, context: grpc.ServicerContext) -> Iterator[calls_pb2.CallEvent]:  # noqa: N802

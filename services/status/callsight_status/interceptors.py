@@ -47,7 +47,7 @@ class MetricsInterceptor(grpc.ServerInterceptor):
                         context.abort(grpc.StatusCode.INVALID_ARGUMENT, "text fields must not contain NUL characters")
                     return inner(request, context)
             except Exception:
-                code = context.code().name if context.code() else "UNKNOWN"  # type: ignore[union-attr]
+                code = context.code().name if context.code() else "UNKNOWN"
                 raise
             finally:
                 REQUESTS.labels(method, code).inc()

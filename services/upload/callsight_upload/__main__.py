@@ -14,7 +14,7 @@ from callsight.settings import SettingsError
 from callsight_upload.settings import GatewaySettings
 
 
-class Gateway(BaseApplication):  # type: ignore[misc]  # gunicorn ships no type hints
+class Gateway(BaseApplication):
     def __init__(self, settings: GatewaySettings) -> None:
         self.settings = settings
         super().__init__()

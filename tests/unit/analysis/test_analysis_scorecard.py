@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
 
@@ -227,7 +228,7 @@ def test_weighting():
 
 
 def test_form_from_json_validation_and_fingerprint():
-    raw = {
+    raw: dict[str, Any] = {
         "name": "acme",
         "language": "en-US",
         "items": [{"id": "g", "kind": "required_phrase", "alternatives": "hello", "weight": 2}],

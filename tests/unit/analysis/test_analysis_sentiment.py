@@ -66,7 +66,7 @@ def test_customer_start_end_and_change_en():
     assert s.customer_start is not None and s.customer_start < 0
     assert s.customer_end is not None and s.customer_end > 0
     assert s.customer_change == pytest.approx(s.customer_end - s.customer_start)
-    assert s.customer_change > 1.0
+    assert s.customer_change is not None and s.customer_change > 1.0
     cust = s.speakers["customer"]
     assert cust.slope > 0
     assert cust.segments[0] is not None and cust.segments[0] < 0

@@ -10,6 +10,7 @@ can never move a call backwards or write a second result.
 from __future__ import annotations
 
 import base64
+import builtins
 import datetime as dt
 import json
 from collections.abc import Iterator
@@ -126,7 +127,7 @@ class CallRepository:
         token = _encode_token(records[-1].created_at, records[-1].uid) if len(rows) > page_size else ""
         return CallPage(calls=records, next_page_token=token, total_count=int(total))
 
-    def changed_since(self, org_id: str, since: dt.datetime, limit: int = 200) -> list[CallRecord]:
+    def changed_since(self, org_id: str, since: dt.datetime, limit: int = 200) -> builtins.list[CallRecord]:
         """Calls updated after `since`, oldest change first (the watch stream's fallback)."""
         q = (
             select(calls, _has_transcript())
@@ -182,7 +183,7 @@ class CallRepository:
 
     def complete(
         self, uid: str, generation: int, transcript: dict[str, Any], s3_key: str,
-        language: LanguageDecision | None = None, warnings: list[dict[str, str]] | None = None,
+        language: LanguageDecision | None = None, warnings: builtins.list[dict[str, str]] | None = None,
     ) -> CallRecord | None:
         """Store the transcript and mark Done in one transaction; None if already final.
 
@@ -248,7 +249,7 @@ class CallRepository:
             conn.execute(update(calls).where(calls.c.uid == uid)
                          .values(engine_jobs=calls.c.engine_jobs.op("-")(key)))
 
-    def replace_transcript_text(self, uid: str, text: str, turns: list[dict[str, Any]]) -> None:
+    def replace_transcript_text(self, uid: str, text: str, turns: builtins.list[dict[str, Any]]) -> None:
         """Overwrite a stored transcript's words (a re-analysis that redacted PII); status unchanged."""
         with self.engine.begin() as conn:
             conn.execute(update(transcripts).where(transcripts.c.call_uid == uid)
@@ -299,7 +300,7 @@ class CallRepository:
             for row in conn.execute(q).all():
                 yield conn, CallRecord.from_row(row)
 
-    def stale_processing(self, stale_after_s: int, lost_before: dt.datetime | None, limit: int = 50) -> list[CallRecord]:
+    def stale_processing(self, stale_after_s: int, lost_before: dt.datetime | None, limit: int = 50) -> builtins.list[CallRecord]:
         """Processing calls whose worker stopped sending heartbeats (or whose job was lost)."""
         cutoff = calls.c.heartbeat_at < func.now() - text(f"interval '{int(stale_after_s)} seconds'")
         conditions = [cutoff]

@@ -9,12 +9,13 @@ from typing import Any, TypeVar
 R = TypeVar("R", bound="FromRow")
 
 
+@dataclass(frozen=True)
 class FromRow:
     """Build a record from a SQLAlchemy row, taking the columns the record names."""
 
     @classmethod
     def from_row(cls: type[R], row: Any) -> R:
-        names = {f.name for f in fields(cls)}  # type: ignore[arg-type]
+        names = {f.name for f in fields(cls)}
         return cls(**{k: v for k, v in dict(row._mapping).items() if k in names})
 
 

@@ -72,8 +72,9 @@ def _where(scope: ScopeFilter, params: dict[str, Any]) -> str:
 
 def _figures(row: Any) -> Figures:
     m = row._mapping
-    return Figures(**{name: (float(m[name]) if m[name] is not None and name.startswith("mean_") else m[name])
-                      for name in FIGURES})
+    values: dict[str, Any] = {name: (float(m[name]) if m[name] is not None and name.startswith("mean_") else m[name])
+                              for name in FIGURES}
+    return Figures(**values)
 
 
 class ScorecardRepository:

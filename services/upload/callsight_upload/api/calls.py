@@ -25,7 +25,7 @@ EXPORTS = {"txt": (exports.to_txt, "text/plain"), "srt": (exports.to_srt, "appli
            "vtt": (exports.to_vtt, "text/vtt")}
 
 
-def _statuses() -> list[calls_pb2.CallStatus.ValueType]:
+def _statuses() -> list[calls_pb2.CallStatus]:
     statuses = []
     for raw in request.args.getlist("status"):
         for part in raw.split(","):

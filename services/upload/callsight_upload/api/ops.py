@@ -43,7 +43,7 @@ def readyz() -> ResponseReturnValue:
         reply = stub.Check(health_pb2.HealthCheckRequest(service=""), timeout=2)
         checks["status_service"] = "ok" if reply.status == health_pb2.HealthCheckResponse.SERVING else "not serving"
     except grpc.RpcError as exc:
-        checks["status_service"] = f"down: {exc.code().name}"  # type: ignore[attr-defined]  # RpcError is a grpc.Call here
+        checks["status_service"] = f"down: {exc.code().name}"
     checks["redis"] = "ok" if svc.cache.ping() else "down (degraded)"
     ready = all(v == "ok" for k, v in checks.items() if k != "redis")
     return jsonify({"status": "ready" if ready else "not ready", "checks": checks}), 200 if ready else 503

@@ -10,6 +10,7 @@ from flask.typing import ResponseReturnValue
 from callsight.qa_form import ScorecardForm, default_form
 from callsight_upload.core.auth import current_org, require_api_key
 from callsight_upload.core.connections import connections
+from callsight_upload.core.errors import ApiError
 from callsight_upload.core.qa_forms import validated_form
 
 bp = Blueprint("qa_form", __name__, url_prefix="/api/settings")
@@ -32,4 +33,6 @@ def put_qa_form() -> ResponseReturnValue:
     body = request.get_json(silent=True)
     form = None if body == {"default": True} else validated_form(body)
     org = connections().orgs.set_qa_form(current_org().id, form)
+    if org is None:
+        raise ApiError(404, "not_found", "the organisation no longer exists")
     return jsonify(_form_json(org.qa_form, org.default_language))

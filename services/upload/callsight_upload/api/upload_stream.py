@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import BinaryIO, Protocol
+from typing import IO, Protocol
 
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.sansio.multipart import Data, Epilogue, Field, File, MultipartDecoder, NeedData
@@ -80,7 +80,7 @@ class _Reader:
 
 
 def read_upload(
-    stream: BinaryIO,
+    stream: IO[bytes],
     boundary: bytes,
     max_file_bytes: int,
     open_file: Callable[[ParsedUpload, str | None], FileSink],

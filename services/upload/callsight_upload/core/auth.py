@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import wraps
-from typing import Any, TypeVar
+from typing import ParamSpec
 
 from flask import g, request
+from flask.typing import ResponseReturnValue
 
 from callsight.db.records import OrgRecord
 from callsight_upload.core import sessions
@@ -19,7 +20,7 @@ from callsight_upload.core.connections import connections
 from callsight_upload.core.errors import ApiError
 from callsight_upload.core.validation import reject_nul
 
-F = TypeVar("F", bound=Callable[..., Any])
+P = ParamSpec("P")
 
 UNAUTHORIZED_HEADERS = {"WWW-Authenticate": 'ApiKey header="X-API-Key"'}
 
@@ -50,11 +51,11 @@ def _use_web_session() -> bool:
     return True
 
 
-def require_api_key(view: F) -> F:
+def require_api_key(view: Callable[P, ResponseReturnValue]) -> Callable[P, ResponseReturnValue]:
     """Sets `g.org` (the key's organisation) or answers 401."""
 
     @wraps(view)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> ResponseReturnValue:
         presented = request.headers.get("X-API-Key", "").strip()
         if not presented and _use_web_session():
             reject_nul()
@@ -74,4 +75,4 @@ def require_api_key(view: F) -> F:
         reject_nul()
         return view(*args, **kwargs)
 
-    return wrapper  # type: ignore[return-value]  # functools.wraps loses the view's signature
+    return wrapper

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 from flask import Flask, jsonify
+from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import HTTPException
 
 log = logging.getLogger(__name__)
@@ -27,7 +28,7 @@ def error_body(status: int, code: str, message: str) -> dict[str, object]:
 
 def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(ApiError)
-    def _api_error(exc: ApiError):  # type: ignore[no-untyped-def]
+    def _api_error(exc: ApiError) -> ResponseReturnValue:
         response = jsonify(error_body(exc.status, exc.code, exc.message))
         response.status_code = exc.status
         for k, v in exc.headers.items():
@@ -35,14 +36,14 @@ def register_error_handlers(app: Flask) -> None:
         return response
 
     @app.errorhandler(HTTPException)
-    def _http_error(exc: HTTPException):  # type: ignore[no-untyped-def]
+    def _http_error(exc: HTTPException) -> ResponseReturnValue:
         code = (exc.name or "error").lower().replace(" ", "_")
         response = jsonify(error_body(exc.code or 500, code, exc.description or exc.name))
         response.status_code = exc.code or 500
         return response
 
     @app.errorhandler(Exception)
-    def _unexpected(exc: Exception):  # type: ignore[no-untyped-def]
+    def _unexpected(exc: Exception) -> ResponseReturnValue:
         log.exception("unhandled error")
         response = jsonify(error_body(500, "internal_error", "Something went wrong on our side; nothing you sent was half-saved. Try again."))
         response.status_code = 500

@@ -35,9 +35,9 @@ UNAVAILABLE_MESSAGE = "the status service is unavailable right now; try again sh
 def api_error(exc: grpc.RpcError) -> ApiError:
     """The HTTP answer for a failed read; an unexpected failure's details (an exception
     text, SQL) go to the log, never to the client."""
-    code = exc.code()  # type: ignore[attr-defined]  # grpc.RpcError subclasses grpc.Call at run time
+    code = exc.code()
     status, name = GRPC_TO_HTTP.get(code, (502, "status_error"))
-    detail = exc.details() or "status service error"  # type: ignore[attr-defined]  # likewise
+    detail = exc.details() or "status service error"
     if status == 503:
         detail = UNAVAILABLE_MESSAGE
     elif status == 502:
@@ -77,7 +77,7 @@ class Reads:
         try:
             yield from stream
         except grpc.RpcError as exc:
-            if exc.code() != grpc.StatusCode.DEADLINE_EXCEEDED:  # type: ignore[attr-defined]  # see api_error
+            if exc.code() != grpc.StatusCode.DEADLINE_EXCEEDED:
                 raise api_error(exc) from None
         finally:
             stream.cancel()

@@ -11,14 +11,15 @@ from __future__ import annotations
 import secrets
 from collections.abc import Callable
 from functools import wraps
-from typing import Any, TypeVar
+from typing import ParamSpec
 
 from flask import Response, g, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 
 from callsight.db.users_repo import SessionRecord, SessionRepository, UserRecord, UserRepository
 from callsight_upload.core.connections import connections
 
-F = TypeVar("F", bound=Callable[..., Any])
+P = ParamSpec("P")
 COOKIE = "callsight_session"
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 
@@ -91,11 +92,11 @@ def end_session(response: Response) -> None:
     response.delete_cookie(COOKIE, path="/", httponly=True, samesite="Lax", secure=connections().settings.cookie_secure)
 
 
-def login_required(view: F) -> F:
+def login_required(view: Callable[P, ResponseReturnValue]) -> Callable[P, ResponseReturnValue]:
     """A page for signed-in users: others go to the sign-in page. Checks CSRF on writes."""
 
     @wraps(view)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> ResponseReturnValue:
         if current_user() is None:
             if request.method in SAFE_METHODS:
                 return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
@@ -104,15 +105,15 @@ def login_required(view: F) -> F:
             check_csrf()
         return view(*args, **kwargs)
 
-    return wrapper  # type: ignore[return-value]
+    return wrapper
 
 
-def admin_required(view: F) -> F:
+def admin_required(view: Callable[P, ResponseReturnValue]) -> Callable[P, ResponseReturnValue]:
     @wraps(view)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> ResponseReturnValue:
         user = current_user()
         if user is not None and not user.is_admin:
             return render_template("error.html", status=403, message_key="error_admin_only"), 403
         return view(*args, **kwargs)
 
-    return login_required(wrapper)  # type: ignore[return-value]
+    return login_required(wrapper)

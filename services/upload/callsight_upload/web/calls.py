@@ -25,7 +25,7 @@ def calls_list() -> ResponseReturnValue:
     f = filters_from_args()
     token = request.args.get("page_token", "").strip()
     page = connections().reads.list_calls(list_request(sessions.signed_in_user().org_id, f, 25, token))
-    kept = {k: v for k, v in f.items() if v}
+    kept: dict[str, Any] = {k: v for k, v in f.items() if v}
     next_url = url_for("web_calls.calls_list", **kept, page_token=page.next_page_token) if page.next_page_token else None
     first_url = url_for("web_calls.calls_list", **kept) if token else None
     return render_template("calls.html", filters=f, calls=[page_call(c) for c in page.calls],

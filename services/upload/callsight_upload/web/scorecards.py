@@ -48,13 +48,14 @@ def operators() -> ResponseReturnValue:
     descending = request.args.get("order") == "desc"
     reply = connections().reads.operator_scorecards(
         analytics_pb2.ListOperatorScorecardsRequest(filter=message, sort=sort, descending=descending))
+    kept: dict[str, Any] = {k: v for k, v in f.items() if v}
     rows = [{"operator_id": o.operator_id, **figures(o.figures),
-             "url": url_for("web_scorecards.operator", operator_id=o.operator_id, **{k: v for k, v in f.items() if v})}
+             "url": url_for("web_scorecards.operator", operator_id=o.operator_id, **kept)}
             for o in reply.operators]
 
     def sort_url(column: str) -> str:
         order = "asc" if column == sort and descending else ("desc" if column == sort else "asc")
-        return url_for("web_scorecards.operators", sort=column, order=order, **{k: v for k, v in f.items() if v})
+        return url_for("web_scorecards.operators", sort=column, order=order, **kept)
 
     return render_template("scorecards.html", rows=rows, filters=f, sort=sort,
                            descending=descending, sort_url=sort_url, columns=COLUMNS)

@@ -78,14 +78,14 @@ class Token:
 @lru_cache(maxsize=1)
 def mecab_args() -> str:
     """Tagger arguments pointing at the IPAdic that ships in the `ipadic` wheel."""
-    import ipadic  # type: ignore[import-untyped]
+    import ipadic
 
     return str(ipadic.MECAB_ARGS)
 
 
 @lru_cache(maxsize=1)
 def _tagger() -> Any:
-    import MeCab  # type: ignore[import-untyped]
+    import MeCab
 
     tagger = MeCab.Tagger(mecab_args())
     tagger.parse("")

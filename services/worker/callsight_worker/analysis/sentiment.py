@@ -171,7 +171,7 @@ class CallSentiment:
 
 @lru_cache(maxsize=2)
 def _vader(domain: bool = True) -> Any:
-    from vaderSentiment.vaderSentiment import (  # type: ignore[import-untyped]
+    from vaderSentiment.vaderSentiment import (
         SentimentIntensityAnalyzer,
     )
 
@@ -183,7 +183,7 @@ def _vader(domain: bool = True) -> Any:
 
 @lru_cache(maxsize=2)
 def _oseti(domain: bool = True) -> Any:
-    import oseti  # type: ignore[import-untyped]
+    import oseti
 
     from callsight_worker.analysis._text import mecab_args
 

@@ -206,7 +206,7 @@ def textrank(docs: list[list[str]], damping: float = 0.85, iterations: int = 50)
 
 def keywords_en(text: str, top: int = 10) -> list[Keyword]:
     """YAKE keywords (up to two-word phrases); YAKE's lower-is-better score inverted."""
-    import yake  # type: ignore[import-untyped]
+    import yake
 
     if not text.strip():
         return []
@@ -398,10 +398,10 @@ class WithFallback:
 
     generative: Summarizer
     extractive: ExtractiveSummarizer = field(default_factory=ExtractiveSummarizer)
+    name: str = field(init=False)
 
-    @property
-    def name(self) -> str:
-        return self.generative.name
+    def __post_init__(self) -> None:
+        self.name = self.generative.name
 
     def summarize(self, transcript: Transcript) -> Summary:
         try:

@@ -8,9 +8,10 @@ from sqlalchemy import create_engine, pool
 from callsight.db.schema import metadata
 
 config = context.config
-url = config.get_main_option("sqlalchemy.url")
-if not url:
+configured = config.get_main_option("sqlalchemy.url")
+if not configured:
     raise RuntimeError("run migrations with `python -m callsight.db upgrade` (it names the database)")
+url: str = configured
 
 
 def run_migrations_offline() -> None:
