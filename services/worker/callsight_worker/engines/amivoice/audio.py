@@ -79,7 +79,7 @@ def _pcm16_wav(samples: np.ndarray) -> bytes:
 def _flac(samples: np.ndarray) -> bytes:
     buf = io.BytesIO()
     with av.open(buf, "w", format="flac") as out:
-        stream = cast(av.AudioStream, out.add_stream("flac", rate=SAMPLE_RATE, layout="mono"))
+        stream = out.add_stream("flac", rate=SAMPLE_RATE, layout="mono")  # typed AudioStream by its literal codec
         if samples.size:
             pcm = np.round(samples * 32767.0).astype(np.int16).reshape(1, -1)
             frame = av.AudioFrame.from_ndarray(pcm, format="s16", layout="mono")
