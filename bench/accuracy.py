@@ -24,7 +24,7 @@ import numpy as np
 from callsight_worker.engines.base import SAMPLE_RATE, Transcriber
 from callsight_worker.engines.whisper import WhisperTranscriber
 from callsight_worker.model import default_model_dir
-from callsight_worker.pipeline import transcribe_file
+from callsight_worker.pipeline import CallRequest, transcribe_file
 from tests import audio
 
 HERE = Path(__file__).parent
@@ -102,7 +102,7 @@ def run_set(engine: Transcriber, name: str, items: list[tuple[Path, str, str, st
     audio_s = wall = 0.0
     for path, fmt, lang, ref in items:
         t0 = time.perf_counter()
-        result = transcribe_file(path, fmt, lang, engine)
+        result = transcribe_file(path, fmt, engine, CallRequest(language=lang))
         wall += time.perf_counter() - t0
         audio_s += result.audio.duration_s
         if lang == "en-US":
@@ -135,7 +135,7 @@ def speaker_attribution(engine: Transcriber, tmp: Path) -> Row:
             t += (clip.size + gap.size) / SAMPLE_RATE
         path = audio.encode(tmp / f"call_{k}.wav", [np.concatenate(left), np.concatenate(right_ch)], "wav")
         t0 = time.perf_counter()
-        result = transcribe_file(path, "wav", "en-US", engine)
+        result = transcribe_file(path, "wav", engine, CallRequest(language="en-US"))
         wall += time.perf_counter() - t0
         audio_s += result.audio.duration_s
         for turn in result.transcript.turns:

@@ -315,7 +315,7 @@ def worker_steps(minutes: float = 1.0) -> Iterator[Figure]:
 
     from callsight_worker.engines.whisper import WhisperTranscriber
     from callsight_worker.model import default_model_dir
-    from callsight_worker.pipeline import transcribe_file
+    from callsight_worker.pipeline import CallRequest, transcribe_file
 
     model_dir = default_model_dir(os.environ.get("CALLSIGHT_MODEL_DIR"), os.environ.get("CALLSIGHT_MODEL_CACHE"))
     path = _stereo_call(minutes, Path(f"/tmp/bench-steps-{minutes}.wav"))
@@ -323,7 +323,7 @@ def worker_steps(minutes: float = 1.0) -> Iterator[Figure]:
     runs = []
     for _ in range(3):
         t0 = time.perf_counter()
-        result = transcribe_file(path, "wav", "en-US", engine)
+        result = transcribe_file(path, "wav", engine, CallRequest(language="en-US"))
         runs.append((time.perf_counter() - t0, result.timings))
     wall, timings = sorted(runs, key=lambda r: r[0])[1]
     cmd = "python -m bench --only steps"

@@ -11,6 +11,9 @@ apt_missing=()
 have_pkg() { dpkg -s "$1" >/dev/null 2>&1; }
 ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 || apt_missing+=(postgresql postgresql-contrib)
 have_pkg pocketsphinx-testdata || apt_missing+=(pocketsphinx-testdata)
+# real telephone speech with transcripts for the turn-timeline tests and benchmark (Allison's prompts)
+have_pkg asterisk-core-sounds-en-wav || apt_missing+=(asterisk-core-sounds-en-wav)
+have_pkg asterisk-core-sounds-en || apt_missing+=(asterisk-core-sounds-en)
 command -v npm >/dev/null || apt_missing+=(npm)  # web assets (Chart.js) come from npm packs
 if [ "${CALLSIGHT_BROWSER_TESTS:-1}" = "1" ] && ! command -v chromium >/dev/null; then apt_missing+=(chromium); fi
 # Japanese glyphs in the browser tests' screenshots

@@ -8,9 +8,7 @@ from callsight import apikeys
 from callsight.settings import SettingsError
 from callsight_status.settings import StatusSettings
 from callsight_upload.settings import GatewaySettings
-from callsight_worker.engines.base import ChannelTranscript, Segment, Word
 from callsight_worker.settings import WorkerSettings
-from callsight_worker.transcript import merge_channels
 
 pytestmark = pytest.mark.unit
 
@@ -49,30 +47,3 @@ def test_settings_name_the_missing_variable() -> None:
     assert "hunter2" not in str(err.value)
     with pytest.raises(SettingsError, match="CALLSIGHT_WEB_THREADS|WEB_THREADS"):
         GatewaySettings.from_env({**env, "WEB_THREADS": "0"})
-
-
-def _ct(lang: str, *segs: tuple[float, float, str]) -> ChannelTranscript:
-    return ChannelTranscript(lang, "test", "m", [Segment(s, e, t, (Word(t, s, e, 0.9),)) for s, e, t in segs])
-
-
-def test_merge_orders_turns_by_time_and_joins_a_speakers_close_segments() -> None:
-    op = _ct("en-US", (0.0, 2.0, "Hello."), (2.3, 3.0, "How can I help?"), (9.0, 10.0, "Sure."))
-    cu = _ct("en-US", (3.5, 8.0, "My card was charged twice."))
-    t = merge_channels([("operator", op), ("customer", cu)], duration_s=10.0)
-    assert [(x.speaker, x.text) for x in t.turns] == [
-        ("operator", "Hello. How can I help?"), ("customer", "My card was charged twice."), ("operator", "Sure.")]
-    assert t.turns[0].start == 0.0 and t.turns[0].end == 3.0 and len(t.turns[0].words) == 2
-    assert t.speaker_mode == "stereo"
-    assert t.text == "Hello. How can I help? My card was charged twice. Sure."
-
-
-def test_merge_keeps_japanese_without_inserted_spaces() -> None:
-    op = _ct("ja-JP", (0.0, 1.0, "お電話ありがとうございます。"), (1.2, 2.0, "担当の佐藤です。"))
-    t = merge_channels([("mixed", op)], duration_s=2.0)
-    assert t.speaker_mode == "mono"
-    assert t.turns[0].text == "お電話ありがとうございます。担当の佐藤です。"
-
-
-def test_merge_of_silence_is_empty() -> None:
-    t = merge_channels([("operator", _ct("en-US")), ("customer", _ct("en-US"))], duration_s=5.0)
-    assert t.turns == [] and t.text == ""

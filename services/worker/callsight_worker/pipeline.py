@@ -1,28 +1,57 @@
-"""One recording in, one transcript out: decode, split channels, transcribe, merge.
+"""One recording in, one transcript out: the processing of a call, step by step.
+
+    decode ─▶ speech activity per channel (own speech, echo of the other side)
+           ─▶ language (asked for, or detected from the speech)
+           ─▶ transcribe each side's own speech (any engine)
+           ─▶ guards (echo, non-speech, loops, stock phrases) ─▶ utterances ─▶ turns
 
 No queue, database or S3 here, so it can be run and measured on its own.
 """
 
 from __future__ import annotations
 
+import logging
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
+from callsight.db.calls_repo import LanguageDecision
 from callsight.telemetry import tracer
+from callsight_worker import language as lang
 from callsight_worker.decode import DecodedAudio, decode
-from callsight_worker.engines.base import TranscribeOptions, Transcriber
-from callsight_worker.transcript import CUSTOMER, MIXED, OPERATOR, Transcript, merge_channels
+from callsight_worker.engines.base import TranscribeOptions, Transcriber, VocabularyTerm
+from callsight_worker.speech import channels as speech_channels
+from callsight_worker.speech.channels import ChannelSpeech, SpeechConfig
+from callsight_worker.timeline.config import TimelineConfig
+from callsight_worker.timeline.guards import GuardReport, guard_words
+from callsight_worker.timeline.turns import assemble
+from callsight_worker.timeline.utterances import build_utterances
+from callsight_worker.transcript import CUSTOMER, MIXED, OPERATOR, Transcript
 
+log = logging.getLogger(__name__)
 _tracer = tracer("callsight.worker")
+
+
+@dataclass(frozen=True)
+class CallRequest:
+    """What the upload and the organisation say about a call."""
+
+    language: str | None  # asked for on the upload; None: detect it
+    default_language: str = "ja-JP"  # the organisation's, when detection is unsure
+    operator_channel: str = "left"
+    # the organisation's terms: [{"text", "reading", "language"}]; those of the call's language are used
+    vocabulary: tuple[dict[str, Any], ...] = ()
 
 
 @dataclass
 class PipelineResult:
     audio: DecodedAudio
     transcript: Transcript
+    language: LanguageDecision
+    warnings: list[dict[str, str]] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
 
 
@@ -41,12 +70,24 @@ def _same_signal(a: np.ndarray, b: np.ndarray) -> bool:
     return diff <= max(1e-6, 0.01 * level)
 
 
+def vocabulary_for(terms: tuple[dict[str, Any], ...] | list[dict[str, Any]], language: str) -> tuple[VocabularyTerm, ...]:
+    """The organisation's terms that apply to a call's language (a term without one applies to all)."""
+    return tuple(VocabularyTerm(text=str(t["text"]), reading=str(t.get("reading") or ""))
+                 for t in terms if t.get("text") and t.get("language") in (None, "", language))
+
+
 def transcribe_file(
-    path: Path, audio_format: str, language: str, engine: Transcriber, operator_channel: str = "left",
-    max_duration_s: float = 4 * 3600, options: TranscribeOptions = TranscribeOptions(),
+    path: Path, audio_format: str, engine: Transcriber, request: CallRequest,
+    detector: lang.LanguageDetector | None = None, max_duration_s: float = 4 * 3600,
+    timeline: TimelineConfig | None = None, speech_config: SpeechConfig | None = None,
+    options: TranscribeOptions = TranscribeOptions(),
 ) -> PipelineResult:
-    """`options` carries what the call brings to every channel (vocabulary, job store, engine settings)."""
+    """`options` carries what the call brings to every channel (job store, engine settings);
+    the pipeline adds what it learns per channel (vocabulary of the language, speech regions)."""
+    cfg = timeline or TimelineConfig()
+    scfg = speech_config or SpeechConfig()
     timings: dict[str, float] = {}
+
     t0 = time.perf_counter()
     with _tracer.start_as_current_span("decode"):
         audio = decode(path, audio_format, max_duration_s)
@@ -54,15 +95,78 @@ def transcribe_file(
     if len(audio.channels) == 2 and _same_signal(audio.channels[0], audio.channels[1]):
         # a mono recording saved as stereo: one voice track, not two speakers
         audio.channels = audio.channels[:1]
-    speakers = speakers_for(len(audio.channels), operator_channel)
-    results = []
+    speakers = speakers_for(len(audio.channels), request.operator_channel)
+
+    t0 = time.perf_counter()
+    with _tracer.start_as_current_span("speech_activity"):
+        speech = speech_channels.analyse(audio.channels, scfg)
+    timings["speech_activity"] = time.perf_counter() - t0
+
+    t0 = time.perf_counter()
+    guess = None
+    if detector is not None:
+        samples = [lang.speech_sample(a, s.own_regions(), lang.LanguageConfig().sample_s)
+                   for a, s in zip(audio.channels, speech, strict=True)]
+        guess = lang.detect(detector, samples)
+    decision, warnings = lang.decide(request.language, request.default_language, guess)
+    timings["language"] = time.perf_counter() - t0
+
     t1 = time.perf_counter()
+    utterances = []
+    reports: dict[str, GuardReport] = {}
+    model = ""
     with _tracer.start_as_current_span("transcribe") as span:
         span.set_attribute("callsight.engine", engine.name)
         span.set_attribute("callsight.audio_seconds", audio.duration_s)
-        channel_options = replace(options, source_sample_rate=audio.source_sample_rate)
-        for speaker, samples in zip(speakers, audio.channels, strict=True):
-            results.append((speaker, engine.transcribe(samples, language, channel_options)))
+        for speaker, samples, channel in zip(speakers, audio.channels, speech, strict=True):
+            channel_options = replace(
+                options, vocabulary=vocabulary_for(request.vocabulary, decision.language),
+                source_sample_rate=audio.source_sample_rate,
+                speech_regions=channel.transcription_regions(scfg, audio.duration_s),
+            )
+            heard = engine.transcribe(samples, decision.language, channel_options)
+            model = heard.model
+            words, reports[speaker] = guard_words(heard.segments, channel, decision.language, cfg)
+            utterances += build_utterances(speaker, words, channel, decision.language, cfg)
     timings["transcribe"] = time.perf_counter() - t1
-    transcript = merge_channels(results, audio.duration_s)
-    return PipelineResult(audio=audio, transcript=transcript, timings=timings)
+
+    turns = assemble(utterances, decision.language, cfg)
+    warnings += _guard_warnings(reports)
+    for speaker, report in reports.items():
+        if report.dropped:
+            log.info("guards dropped words of the %s: %s", speaker, dict(report.dropped))
+    transcript = Transcript(
+        language=decision.language, engine=engine.name, model=model, duration_s=audio.duration_s,
+        speaker_mode="stereo" if len(speakers) > 1 else "mono", turns=turns,
+        meta=_meta(cfg, scfg, speakers, speech, reports, decision),
+    )
+    return PipelineResult(audio=audio, transcript=transcript, language=decision, warnings=warnings, timings=timings)
+
+
+def _guard_warnings(reports: dict[str, GuardReport]) -> list[dict[str, str]]:
+    out = []
+    for speaker, report in reports.items():
+        looped = report.dropped.get("repetition_loop", 0)
+        if looped:
+            out.append({"code": "repetition_removed", "message": (
+                f"The speech recogniser repeated itself on the {speaker}'s side; {looped} repeated words were "
+                f"removed. That part of the transcript may be incomplete.")})
+    return out
+
+
+def _meta(cfg: TimelineConfig, scfg: SpeechConfig, speakers: list[str], speech: list[ChannelSpeech],
+          reports: dict[str, GuardReport], decision: LanguageDecision) -> dict[str, Any]:
+    return {
+        "timeline": cfg.to_dict(),
+        "speech": scfg.to_dict(),
+        "language": {"source": decision.source, "detected": decision.detected, "confidence": decision.confidence},
+        "channels": {
+            speaker: {
+                "leak": channel.leak.to_dict() if channel.leak else None,
+                "own_speech_s": round(float(channel.own.sum()) * 0.01, 2),
+                "noise_floor_db": round(channel.noise_floor_db, 1),
+                "guards": reports[speaker].to_dict() if speaker in reports else {},
+            }
+            for speaker, channel in zip(speakers, speech, strict=True)
+        },
+    }

@@ -35,7 +35,7 @@ from callsight_worker.decode import UndecodableAudio
 from callsight_worker.engine_jobs import CallEngineJobs
 from callsight_worker.engines.base import TranscribeOptions, TranscriptionError
 from callsight_worker.engines.factory import EngineRegistry
-from callsight_worker.pipeline import transcribe_file
+from callsight_worker.pipeline import CallRequest, transcribe_file
 from callsight_worker.settings import WorkerSettings
 from callsight_worker.transcript import Transcript
 
@@ -170,13 +170,21 @@ class Worker:
         with step("download"):
             self.audio.download_to(call.audio_key, path)
         org = self.orgs.get(call.org_id)
-        operator_channel = call.operator_channel or (org.operator_channel if org else "left")
+        request = CallRequest(
+            # without a language on the upload, the audio decides; call.language holds the org default then
+            language=call.language if call.language_source == "request" else None,
+            default_language=call.language if call.language_source != "request" else (
+                org.default_language if org else call.language),
+            operator_channel=call.operator_channel or (org.operator_channel if org else "left"),
+            vocabulary=tuple(org.vocabulary) if org else (),
+        )
         engine = self.engines.get(org.engine if org and org.engine else None)
         options = TranscribeOptions(
             job_store=CallEngineJobs(self.calls, call.uid),
             engine_settings=((org.engine_settings or {}) if org else {}).get(engine.name) or {},
         )
-        result = transcribe_file(path, call.audio_format, call.language, engine, operator_channel, options=options)
+        result = transcribe_file(path, call.audio_format, engine, request, detector=self.engines.language_detector(),
+                                 options=options)
         for name, seconds in result.timings.items():
             STEP_SECONDS.labels(name).observe(seconds)
         AUDIO_SECONDS.inc(result.audio.duration_s)
@@ -190,7 +198,8 @@ class Worker:
             self.audio.put_json(key, {"call_id": call.call_id, **transcript})
             # the analysis is stored before Done, so every Done call of the organisation carries it
             self._store_analysis(call, analysed)
-            finished = self.calls.complete(call.uid, call.generation, transcript, key)
+            finished = self.calls.complete(call.uid, call.generation, transcript, key,
+                                           language=result.language, warnings=result.warnings)
         if finished is not None:
             self._publish(finished, "Processing")
             log.info("call done: %.1f s of audio in %.1f s", result.audio.duration_s, time.perf_counter() - t0)

@@ -1,9 +1,11 @@
 """Conversation metrics computed from the turn timeline alone.
 
-Stereo recordings give each speaker their own channel, so turns of the operator and
-the customer may overlap in time; that is what makes overlap and interruption
-measurable at all. Mono recordings have one "mixed" speaker: talk time, silence and
-rate still mean something, overlap and interruptions do not (they are reported as 0).
+A turn is one utterance (speech between pauses, from the side's own speech activity;
+see `callsight_worker.timeline`). Stereo recordings give each speaker their own channel,
+so utterances of the operator and the customer may overlap in time; that is what makes
+overlap and interruption measurable at all. Mono recordings have one "mixed" speaker:
+talk time, silence and rate still mean something, overlap and interruptions do not
+(they are reported as 0).
 
 All times are seconds from the start of the recording. Definitions are in
 docs/analytics.md; the thresholds are in `MetricsConfig` so a run can be repeated
@@ -16,6 +18,8 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from callsight_worker.analysis._text import count_spoken_units, is_japanese
+from callsight_worker.timeline.config import TimelineConfig
+from callsight_worker.timeline.turns import is_backchannel
 from callsight_worker.transcript import CUSTOMER, MIXED, OPERATOR, Transcript, Turn
 
 Interval = tuple[float, float]
@@ -31,9 +35,8 @@ class MetricsConfig:
     # The interrupted speaker must keep talking at least this long after the other
     # starts; otherwise the other merely started as the first one was finishing.
     interruption_min_remaining_s: float = 0.5
-    # A turn shorter than this that ends before the other speaker's turn does is a
-    # backchannel ("yes", "はい", "うん"): it neither interrupts nor ends a monologue.
-    backchannel_max_s: float = 1.0
+    # Backchannels ("yes", "はい", "うん" inside the other's utterance) are defined once, by
+    # the timeline (`TimelineConfig`): they neither interrupt nor end a monologue.
     # Overlap episodes shorter than this are not counted (their time still is).
     # 1 s is MiiTel's 被り threshold; brief backchannel overlaps are not "kaburi".
     overlap_min_s: float = 1.0
@@ -182,72 +185,49 @@ def intersect(a: list[Interval], b: list[Interval]) -> list[Interval]:
 # Metrics
 
 
-def _is_backchannel(turn: Turn, container: Turn, cfg: MetricsConfig) -> bool:
-    return turn.end - turn.start < cfg.backchannel_max_s and turn.end <= container.end
+def backchannel_indexes(turns: list[Turn], language: str) -> set[int]:
+    """Turns that are backchannels, by the timeline's definition (recomputed, so transcripts
+    stored before turns carried their kind are judged by the same rule)."""
+    cfg = TimelineConfig()
+    return {i for i, t in enumerate(turns) if is_backchannel(t, turns, language, cfg)}
 
 
-def find_interruptions(turns: list[Turn], cfg: MetricsConfig) -> tuple[list[Interruption], int]:
-    """Interruptions, and the number of backchannels, in time order.
+def find_interruptions(turns: list[Turn], cfg: MetricsConfig, backchannels: set[int] | None = None) -> list[Interruption]:
+    """Interruptions in time order.
 
-    Speaker B interrupts speaker A when B's turn starts strictly after A's turn
-    started and while it is still running, A keeps talking for at least
-    `interruption_min_remaining_s` after B started, and B's turn is not a
-    backchannel (short and over before A is done).
+    Speaker B interrupts speaker A when an utterance of B that is not a backchannel starts
+    strictly after an utterance of A started and while it is still running, and A keeps
+    talking for at least `interruption_min_remaining_s` after B started.
     """
+    backchannels = backchannels or set()
     found: list[Interruption] = []
-    backchannels = 0
     indexed = sorted(enumerate(turns), key=lambda it: (it[1].start, it[1].end))
     for bi, b in indexed:
-        if b.speaker == MIXED:
+        if b.speaker == MIXED or bi in backchannels:
             continue
-        for ai, a in indexed:
-            if a.start >= b.start:
-                break
-            if a.speaker in (b.speaker, MIXED) or not (a.start < b.start < a.end):
-                continue
-            if _is_backchannel(b, a, cfg):
-                backchannels += 1
-                break
-            if a.end - b.start >= cfg.interruption_min_remaining_s:
-                found.append(
-                    Interruption(
-                        by=b.speaker,
-                        interrupted=a.speaker,
-                        at=b.start,
-                        overlap_s=min(a.end, b.end) - b.start,
-                        turn_index=bi,
-                        interrupted_turn_index=ai,
-                    )
-                )
-            break
-    return found, backchannels
-
-
-def _backchannel_indexes(turns: list[Turn], cfg: MetricsConfig) -> set[int]:
-    out: set[int] = set()
-    for bi, b in enumerate(turns):
-        for a in turns:
-            if a.speaker != b.speaker and a.start <= b.start < a.end and _is_backchannel(b, a, cfg):
-                out.add(bi)
-                break
-    return out
+        running = [(ai, a) for ai, a in indexed
+                   if a.speaker not in (b.speaker, MIXED) and a.start < b.start < a.end and ai not in backchannels]
+        if not running:
+            continue
+        ai, a = max(running, key=lambda it: it[1].end)
+        if a.end - b.start >= cfg.interruption_min_remaining_s:
+            found.append(Interruption(by=b.speaker, interrupted=a.speaker, at=b.start,
+                                      overlap_s=min(a.end, b.end) - b.start, turn_index=bi, interrupted_turn_index=ai))
+    return found
 
 
 def longest_monologue(
-    turns: list[Turn], speaker: str, cfg: MetricsConfig
+    turns: list[Turn], speaker: str, cfg: MetricsConfig, backchannels: set[int] | None = None
 ) -> tuple[float, float | None]:
     """(duration, start) of the speaker's longest stretch of talk without yielding the floor.
 
     Consecutive turns of the speaker join when the pause between them is at most
     `monologue_max_pause_s` and the other speaker said nothing but backchannels
-    (turns shorter than `backchannel_max_s`) from the run's start until the next turn.
+    from the run's start until the next turn.
     """
+    backchannels = backchannels or set()
     mine = sorted((t for t in turns if t.speaker == speaker), key=lambda t: t.start)
-    others = [
-        t
-        for t in turns
-        if t.speaker != speaker and t.end - t.start >= cfg.backchannel_max_s
-    ]
+    others = [t for i, t in enumerate(turns) if t.speaker != speaker and i not in backchannels]
     best, best_start = 0.0, None
     run_start = run_end = None
     for t in mine:
@@ -302,8 +282,8 @@ def compute_metrics(transcript: Transcript, config: MetricsConfig | None = None)
         if customer_talk > 0:
             m.talk_listen_ratio = total(per[OPERATOR]) / customer_talk
 
-    m.interruptions, _ = find_interruptions(turns, cfg)
-    backchannel_idx = _backchannel_indexes(turns, cfg)
+    backchannel_idx = backchannel_indexes(turns, transcript.language)
+    m.interruptions = find_interruptions(turns, cfg, backchannel_idx)
     floor = [
         t.speaker
         for i, t in sorted(enumerate(turns), key=lambda it: (it[1].start, it[1].end))
@@ -319,7 +299,7 @@ def compute_metrics(transcript: Transcript, config: MetricsConfig | None = None)
         sm.talk_share = sm.talk_time_s / talk_sum if talk_sum > 0 else 0.0
         sm.units = sum(count_spoken_units(t.text, transcript.language) for t in mine)
         sm.rate = sm.units / (sm.talk_time_s / 60.0) if sm.talk_time_s > 0 else 0.0
-        sm.longest_monologue_s, sm.longest_monologue_start = longest_monologue(turns, s, cfg)
+        sm.longest_monologue_s, sm.longest_monologue_start = longest_monologue(turns, s, cfg, backchannel_idx)
         sm.interruptions_made = sum(1 for i in m.interruptions if i.by == s)
         sm.times_interrupted = sum(1 for i in m.interruptions if i.interrupted == s)
         sm.backchannels = sum(1 for i in backchannel_idx if turns[i].speaker == s)

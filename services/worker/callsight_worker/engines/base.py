@@ -34,6 +34,10 @@ class Segment:
     end: float
     text: str
     words: tuple[Word, ...] = ()
+    # the decoder's own doubts, when the engine reports them (Whisper does; None = unknown)
+    avg_logprob: float | None = None
+    no_speech_prob: float | None = None
+    compression_ratio: float | None = None
 
 
 @dataclass(frozen=True)

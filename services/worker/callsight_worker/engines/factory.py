@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from callsight_worker.engines.base import Transcriber
+from callsight_worker.language import LanguageDetector
+from callsight_worker.model import ModelError
 from callsight_worker.settings import WorkerSettings
 
 
@@ -30,3 +32,11 @@ class EngineRegistry:
         if name not in self._engines:
             self._engines[name] = build_engine(name, self.settings)
         return self._engines[name]
+
+    def language_detector(self) -> LanguageDetector | None:
+        """Whisper's language identification, whichever engine transcribes (None without the model)."""
+        try:
+            engine = self.get("whisper")
+        except (ModelError, OSError, RuntimeError):
+            return None
+        return engine if isinstance(engine, LanguageDetector) else None
