@@ -2,7 +2,10 @@
 
 A stack of its own (its workers use AmiVoice, the shared stack's use Whisper), with a
 fake AmiVoice that behaves like the documentation on loopback. The recordings are what
-PBXs store: stereo G.711 mu-law at 8 kHz, operator left, customer right.
+PBXs store: stereo G.711 mu-law at 8 kHz, operator left, customer right, of real human
+speech (Allison's prompts and a LibriVox reader), because the worker keeps only words said
+over a side's own speech: the fake tells the two voices apart by their pitch and answers
+each utterance with the Japanese tokens the test registered for that voice.
 """
 
 from __future__ import annotations
@@ -20,31 +23,47 @@ import numpy as np
 import pytest
 from sqlalchemy import text
 
+from bench.calls import render, sources
 from callsight_stack.stack import Stack
-from tests import audio
 from tests.conftest import Api, unique
-from tests.fakes.amivoice_recognizer import voice_track
 from tests.fakes.amivoice_server import FakeAmiVoice, Token
 
 pytestmark = pytest.mark.e2e
 
 KEY = "ak-e2e-5d1c0f7a9b"
-OPERATOR_HZ, CUSTOMER_HZ = 440.0, 620.0
 OPERATOR = [[Token("お電話", "おでんわ"), Token("ありがとう", "ありがとう"), Token("ございます", "ございます"), Token("。")],
             [Token("ご用件", "ごようけん"), Token("を", "を"), Token("どうぞ", "どうぞ"), Token("。")],
             [Token("かしこまりました", "かしこまりました"), Token("。")]]
 CUSTOMER = [[Token("ネット", "ねっと"), Token("が", "が"), Token("つながらない", "つながらない"), Token("です", "です"),
              Token("。")],
             [Token("はい", "はい"), Token("。")]]
-OPERATOR_BURSTS = [(0.5, 2.0), (4.5, 5.8), (9.0, 10.2)]
-CUSTOMER_BURSTS = [(2.6, 4.1), (6.4, 7.0)]
+# who says which real clip when (seconds): three operator utterances, two customer ones
+OPERATOR_CLIPS = [(0.5, "one-moment-please"), (6.2, "queue-thankyou"), (12.2, "auth-thankyou")]
+CUSTOMER_CLIPS = [(2.6, "sense_and_sensibility_01_austen_64kb-0880"), (8.3, "sense_and_sensibility_01_austen_64kb-0930")]
+CALL_S = 14.0
+
+
+def _track(clips: list[tuple[float, np.ndarray]], seconds: float = CALL_S) -> np.ndarray:
+    track = np.zeros(int(seconds * 16000), np.float32)
+    for start, samples in clips:
+        a = int(start * 16000)
+        track[a:a + samples.size] += samples[: track.size - a] * 0.5
+    return track
+
+
+def operator_track() -> np.ndarray:
+    return _track([(t, sources.asterisk(name).samples) for t, name in OPERATOR_CLIPS])
+
+
+def customer_track() -> np.ndarray:
+    return _track([(t, sources.librivox(name).samples) for t, name in CUSTOMER_CLIPS])
 
 
 @pytest.fixture(scope="module")
 def fake() -> Iterator[FakeAmiVoice]:
     with FakeAmiVoice([KEY]) as server:
-        server.voice(OPERATOR_HZ, OPERATOR)
-        server.voice(CUSTOMER_HZ, CUSTOMER)
+        server.real_voice(operator_track(), 16000, OPERATOR)
+        server.real_voice(customer_track(), 16000, CUSTOMER)
         yield server
 
 
@@ -95,12 +114,13 @@ def fresh_fake(fake: FakeAmiVoice) -> Iterator[None]:
     fake.appkeys = {KEY}
 
 
-def pbx_recording(path: Path, customer: np.ndarray | None = None, seconds: float = 11.0) -> Path:
+def pbx_recording(path: Path, customer: np.ndarray | None = None) -> Path:
     """Stereo G.711 mu-law at 8 kHz, as a PBX stores calls; line noise on both sides."""
-    left = voice_track(seconds, OPERATOR_BURSTS, OPERATOR_HZ, rate=8000, noise=0.002, seed=1)
-    right = voice_track(seconds, CUSTOMER_BURSTS, CUSTOMER_HZ, rate=8000, noise=0.002, seed=2) \
-        if customer is None else customer
-    return audio.encode(path, [left, right], "wav-mulaw", rate=8000)
+    rng = np.random.default_rng(1)
+    left = operator_track() + rng.standard_normal(int(CALL_S * 16000)).astype(np.float32) * 0.002
+    right = (customer_track() if customer is None else customer) \
+        + rng.standard_normal(int(CALL_S * 16000)).astype(np.float32) * 0.002
+    return render.encode(path, [left, right], "ulaw", rate=8000)  # 16 kHz tracks, resampled by FFmpeg
 
 
 def turns_of(api: Api, call_id: str) -> list[tuple[str, str]]:
@@ -139,7 +159,7 @@ def test_two_channel_telephone_call_with_several_utterances_per_side(aapi: Api, 
 
 
 def test_silent_customer_channel_is_an_empty_side_not_a_failure(aapi: Api, tmp_path: Path) -> None:
-    hiss = voice_track(11.0, [], CUSTOMER_HZ, rate=8000, noise=0.002, seed=3)
+    hiss = np.zeros(int(CALL_S * 16000), np.float32)
     call_id = unique("ami-silent")
     aapi.upload(pbx_recording(tmp_path / "quiet.wav", customer=hiss), call_id=call_id, language="ja-JP")
     call = aapi.wait_final(call_id, timeout_s=120)

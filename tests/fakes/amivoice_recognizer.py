@@ -1,7 +1,8 @@
 """What the fake AmiVoice "hears": audio in, utterances out, from the audio itself.
 
 The fake does not recognise speech; it recognises *where* sound is and *whose* it is.
-A test registers voices: a tone frequency and the utterances that voice says, in
+A test registers voices: a tone frequency, or a sample of a real speaker's voice (its
+pitch tells it from the other voices), and the utterances that voice says, in
 order. The fake decodes whatever audio it is sent (the formats AmiVoice documents),
 finds the sounding regions (energy over 20 ms frames, regions split by 0.6 s of
 quiet, as AmiVoice splits utterances by silence), takes each region's dominant
@@ -51,8 +52,30 @@ class Token:
 
 @dataclass(frozen=True)
 class Voice:
-    tone_hz: float
+    tone_hz: float  # a tone "voice"; 0 for a real voice, known by its pitch
     utterances: tuple[tuple[Token, ...], ...]
+    pitch_hz: float = 0.0  # median fundamental frequency of a sample of a real voice
+
+
+PITCH_TOLERANCE = 0.35  # a region whose pitch is further than this from every real voice is not recognised
+
+
+def pitch(samples: np.ndarray, rate: int) -> float:
+    """Median fundamental frequency (60-400 Hz) over the voiced 40 ms frames, by autocorrelation."""
+    frame = int(rate * 0.04)
+    lo, hi = int(rate / 400), int(rate / 60)
+    values = []
+    for start in range(0, samples.size - frame, frame // 2):
+        x = samples[start:start + frame].astype(np.float64)
+        x = x - x.mean()
+        energy = float(np.dot(x, x))
+        if energy < frame * 1e-5:
+            continue
+        corr = np.correlate(x, x, mode="full")[frame - 1:]
+        lag = lo + int(np.argmax(corr[lo:hi]))
+        if corr[lag] / energy > 0.5:  # clearly periodic: voiced
+            values.append(rate / lag)
+    return float(np.median(values)) if values else 0.0
 
 
 @dataclass
@@ -201,8 +224,7 @@ def recognise(decoded: Decoded, voices: list[Voice], words: dict[str, str]) -> t
     heard: list[Heard] = []
     rejected = 0
     for start, end in sounding_regions(decoded):
-        hz = dominant_hz(decoded, start, end)
-        voice = next((v for v in voices if abs(hz - v.tone_hz) <= TONE_TOLERANCE * v.tone_hz), None)
+        voice = _whose(decoded, start, end, voices)
         if voice is None or said[id(voice)] >= len(voice.utterances):
             rejected += 1
             continue
@@ -210,6 +232,18 @@ def recognise(decoded: Decoded, voices: list[Voice], words: dict[str, str]) -> t
         said[id(voice)] += 1
         heard.append(_timed(tokens, int(start * 1000), int(end * 1000), words))
     return heard, rejected
+
+
+def _whose(decoded: Decoded, start: float, end: float, voices: list[Voice]) -> Voice | None:
+    tones = [v for v in voices if v.tone_hz]
+    hz = dominant_hz(decoded, start, end)
+    voice = next((v for v in tones if abs(hz - v.tone_hz) <= TONE_TOLERANCE * v.tone_hz), None)
+    real = [v for v in voices if v.pitch_hz]
+    if voice is None and real:
+        f0 = pitch(decoded.samples[int(start * decoded.rate): int(end * decoded.rate)], decoded.rate)
+        best = min(real, key=lambda v: abs(v.pitch_hz - f0))
+        voice = best if abs(best.pitch_hz - f0) <= PITCH_TOLERANCE * best.pitch_hz else None
+    return voice
 
 
 def _timed(tokens: tuple[Token, ...], start_ms: int, end_ms: int, words: dict[str, str]) -> Heard:

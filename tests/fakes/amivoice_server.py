@@ -45,6 +45,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 from flask import Flask, Response, request
 from werkzeug.serving import BaseWSGIServer, make_server
 
@@ -56,6 +57,7 @@ from tests.fakes.amivoice_recognizer import (
     Voice,
     decode,
     hiragana,
+    pitch,
     recognise,
 )
 
@@ -137,6 +139,12 @@ class FakeAmiVoice:
     def voice(self, tone_hz: float, utterances: Iterable[Iterable[Token]]) -> Voice:
         """A speaker: sound at `tone_hz` is heard as these utterances, in order."""
         v = Voice(tone_hz, tuple(tuple(u) for u in utterances))
+        self.voices.append(v)
+        return v
+
+    def real_voice(self, sample: np.ndarray, rate: int, utterances: Iterable[Iterable[Token]]) -> Voice:
+        """A real speaker, known by the pitch of `sample`: their speech is heard as these utterances."""
+        v = Voice(0.0, tuple(tuple(u) for u in utterances), pitch_hz=pitch(sample, rate))
         self.voices.append(v)
         return v
 
