@@ -17,7 +17,7 @@ import json
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import av
 import numpy as np
@@ -90,10 +90,10 @@ def encode(path: Path, channels: list[np.ndarray], codec: str, rate: int) -> Pat
     layout = "stereo" if len(channels) == 2 else "mono"
     data = np.ascontiguousarray(np.stack(channels).astype(np.float32))
     with av.open(str(path), "w", format=container_format) as out:
-        stream = out.add_stream(codec_name, rate=rate)
-        stream.layout = layout  # type: ignore[union-attr]
+        stream = cast(av.AudioStream, out.add_stream(codec_name, rate=rate))
+        stream.layout = layout
         if codec == "mp3":
-            stream.bit_rate = 32_000  # type: ignore[union-attr]
+            stream.bit_rate = 32_000
         resampler = av.AudioResampler(format=sample_format, layout=layout, rate=rate)
         for start in range(0, data.shape[1], 1600):
             frame = av.AudioFrame.from_ndarray(np.ascontiguousarray(data[:, start:start + 1600]), format="fltp",
@@ -102,19 +102,19 @@ def encode(path: Path, channels: list[np.ndarray], codec: str, rate: int) -> Pat
             frame.time_base = Fraction(1, RATE)
             frame.pts = start
             for f in resampler.resample(frame):
-                for packet in stream.encode(f):  # type: ignore[union-attr]
+                for packet in stream.encode(f):
                     out.mux(packet)
         for f in resampler.resample(None):
-            for packet in stream.encode(f):  # type: ignore[union-attr]
+            for packet in stream.encode(f):
                 out.mux(packet)
-        for packet in stream.encode(None):  # type: ignore[union-attr]
+        for packet in stream.encode(None):
             out.mux(packet)
     return path
 
 
 def truth(script: Script, pause_s: float) -> dict[str, Any]:
     """The known timeline: utterances per side, backchannels, interruptions, talk time."""
-    utterances = []
+    utterances: list[dict[str, Any]] = []
     for i, p in enumerate(script.placements):
         regions = speech_regions(p.clip.samples, pause_s)
         for k, (a, b) in enumerate(regions):

@@ -24,7 +24,7 @@ CFG = TimelineConfig()
 OP, CU = "operator", "customer"
 
 
-def speech(duration: float, own: list[tuple[float, float]], echo: list[tuple[float, float]] = ()) -> ChannelSpeech:
+def speech(duration: float, own: list[tuple[float, float]], echo: tuple[tuple[float, float], ...] = ()) -> ChannelSpeech:
     """A channel whose own speech (and the other side's echo) is where the test says."""
     n = int(duration * 100)
     own_mask = np.zeros(n, bool)
@@ -59,7 +59,7 @@ def test_repetition_loops_keep_the_first_copy_and_real_repeats() -> None:
 
 
 def test_words_on_echo_and_on_silence_are_dropped_and_counted() -> None:
-    ch = speech(10, own=[(0.0, 2.0)], echo=[(4.0, 6.0)])
+    ch = speech(10, own=[(0.0, 2.0)], echo=((4.0, 6.0),))
     ws = words(("hello", 0.2, 0.6), ("there", 0.7, 1.2), ("please", 4.2, 4.8), ("hold", 8.0, 8.5))
     kept, report = guard_words([seg(ws)], ch, "en-US", CFG)
     assert [w.text for w in kept] == ["hello", "there"]

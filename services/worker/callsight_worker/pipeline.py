@@ -105,9 +105,9 @@ def transcribe_file(
     t0 = time.perf_counter()
     guess = None
     if detector is not None:
-        samples = [lang.speech_sample(a, s.own_regions(), lang.LanguageConfig().sample_s)
-                   for a, s in zip(audio.channels, speech, strict=True)]
-        guess = lang.detect(detector, samples)
+        own_speech = [lang.speech_sample(a, s.own_regions(), lang.LanguageConfig().sample_s)
+                      for a, s in zip(audio.channels, speech, strict=True)]
+        guess = lang.detect(detector, own_speech)
     decision, warnings = lang.decide(request.language, request.default_language, guess)
     timings["language"] = time.perf_counter() - t0
 

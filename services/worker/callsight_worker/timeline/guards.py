@@ -172,10 +172,10 @@ def guard_words(segments: list[Segment], speech: ChannelSpeech | None, language:
             if speech is None:
                 kept.append(w)
                 continue
-            a, b = w.start - cfg.word_slack_s, max(w.end, w.start) + cfg.word_slack_s
-            if speech.own_fraction(a, b) >= cfg.min_own_fraction:
+            lo, hi = w.start - cfg.word_slack_s, max(w.end, w.start) + cfg.word_slack_s
+            if speech.own_fraction(lo, hi) >= cfg.min_own_fraction:
                 kept.append(w)
-            elif speech.echo_fraction(a, b) >= 0.5:
+            elif speech.echo_fraction(lo, hi) >= 0.5:
                 report.drop("echo", [w])
             else:
                 report.drop("non_speech", [w])
