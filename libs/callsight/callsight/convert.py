@@ -52,10 +52,24 @@ def call_to_proto(record: CallRecord) -> calls_pb2.Call:
         warnings=[calls_pb2.CallWarning(code=str(w.get("code", "")), message=str(w.get("message", "")))
                   for w in record.warnings or []],
         audio_key=record.audio_key,
+        generation=record.generation,
     )
     created, updated = timestamp(record.created_at), timestamp(record.updated_at)
     if created:
         call.created_at.CopyFrom(created)
     if updated:
         call.updated_at.CopyFrom(updated)
+    if record.status == "Processing" and record.progress is not None:
+        call.progress.CopyFrom(progress_to_proto(record.progress, record.progress_step or "", record.eta_at,
+                                                 record.progress_at, record.started_at))
     return call
+
+
+def progress_to_proto(fraction: float, step: str, eta: dt.datetime | None, measured_at: dt.datetime | None,
+                      started_at: dt.datetime | None) -> calls_pb2.CallProgress:
+    progress = calls_pb2.CallProgress(fraction=min(1.0, max(0.0, fraction)), step=step)
+    for name, value in (("eta", eta), ("updated_at", measured_at), ("started_at", started_at)):
+        ts = timestamp(value)
+        if ts:
+            getattr(progress, name).CopyFrom(ts)
+    return progress

@@ -2,12 +2,20 @@
 
 Redis is a cache and a bus only. Every method degrades to "not cached" / "not
 published" when Redis is down, so callers fall back to PostgreSQL, never fail.
+
+Writers run in any order (the gateway's Queued, a worker's Processing and progress,
+the reconciler's Failed, a retry's new generation, the status service filling the
+cache from PostgreSQL), so every write is a compare-and-set inside Redis: one Lua
+script compares the call's version, (generation, status rank, attempt, progress), with
+the stored one and writes, and announces, only a newer state. Because the script runs
+atomically, the bus carries each call's states in version order too.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
+from typing import Any
 
 import redis
 
@@ -16,6 +24,40 @@ from callsight.v1 import calls_pb2
 log = logging.getLogger(__name__)
 
 TTL_S = 300
+STATUS_RANK = {
+    calls_pb2.CALL_STATUS_UNSPECIFIED: 0,
+    calls_pb2.CALL_STATUS_QUEUED: 0,
+    calls_pb2.CALL_STATUS_PROCESSING: 1,
+    calls_pb2.CALL_STATUS_DONE: 2,
+    calls_pb2.CALL_STATUS_FAILED: 2,
+}
+
+# KEYS[1] the call's hash; ARGV: generation, rank, attempt, progress (per mille), the Call,
+# TTL, the CallEvent to publish ('' = none), the channel. Returns 0 = older (nothing
+# written), 1 = same version (refreshed, not announced), 2 = newer (written, announced).
+_COMPARE_AND_SET = """
+local kind = redis.call('TYPE', KEYS[1])['ok']
+local same = false
+if kind == 'hash' then
+  local stored = redis.call('HMGET', KEYS[1], 'g', 'r', 'a', 'p')
+  for i = 1, 4 do
+    local old = tonumber(stored[i]) or -1
+    local new = tonumber(ARGV[i])
+    if new > old then break end
+    if new < old then return 0 end
+    if i == 4 then same = true end
+  end
+elseif kind ~= 'none' then
+  redis.call('DEL', KEYS[1])
+end
+redis.call('HSET', KEYS[1], 'g', ARGV[1], 'r', ARGV[2], 'a', ARGV[3], 'p', ARGV[4], 'call', ARGV[5])
+redis.call('EXPIRE', KEYS[1], tonumber(ARGV[6]))
+if same then return 1 end
+if ARGV[7] ~= '' then redis.call('PUBLISH', ARGV[8], ARGV[7]) end
+return 2
+"""
+
+OLDER, SAME, NEWER = 0, 1, 2
 
 
 def _call_key(org_id: str, call_id: str) -> str:
@@ -26,15 +68,25 @@ def channel(org_id: str) -> str:
     return f"cs:events:{org_id}"
 
 
+def version(call: calls_pb2.Call) -> tuple[int, int, int, int]:
+    """Order of a call's states: a retry's generation, then Queued < Processing < Done|Failed,
+    then the processing attempt (a redelivered job starts its progress again), then progress."""
+    progress = round(call.progress.fraction * 1000) if call.status == calls_pb2.CALL_STATUS_PROCESSING else 0
+    return call.generation, STATUS_RANK.get(call.status, 0), call.attempts, progress
+
+
 class StatusCache:
     def __init__(self, url: str) -> None:
         self.client = redis.Redis.from_url(
             url, socket_timeout=1.0, socket_connect_timeout=1.0, health_check_interval=10
         )
+        self._compare_and_set = self.client.register_script(_COMPARE_AND_SET)
 
     def get(self, org_id: str, call_id: str) -> calls_pb2.Call | None:
         try:
-            raw = self.client.get(_call_key(org_id, call_id))
+            raw = self.client.hget(_call_key(org_id, call_id), "call")
+        except redis.ResponseError:
+            return None  # a value an older release stored: a miss, the next write replaces it
         except redis.RedisError as exc:
             log.warning("status cache read failed: %s", exc)
             return None
@@ -44,11 +96,18 @@ class StatusCache:
         call.ParseFromString(raw)
         return call
 
-    def put(self, call: calls_pb2.Call) -> None:
+    def _write(self, call: calls_pb2.Call, event: bytes) -> int | None:
+        args: list[Any] = [*version(call), call.SerializeToString(), TTL_S, event, channel(call.org_id)]
         try:
-            self.client.set(_call_key(call.org_id, call.call_id), call.SerializeToString(), ex=TTL_S)
+            return int(self._compare_and_set(keys=[_call_key(call.org_id, call.call_id)], args=args))
         except redis.RedisError as exc:
             log.warning("status cache write failed: %s", exc)
+            return None
+
+    def put(self, call: calls_pb2.Call) -> bool:
+        """Cache a state read elsewhere (PostgreSQL); never replaces a newer one. True when
+        stored."""
+        return self._write(call, b"") in (SAME, NEWER)
 
     def forget(self, org_id: str, call_id: str) -> None:
         try:
@@ -56,14 +115,11 @@ class StatusCache:
         except redis.RedisError as exc:
             log.warning("status cache delete failed: %s", exc)
 
-    def publish(self, call: calls_pb2.Call, previous: calls_pb2.CallStatus) -> None:
-        """Write-through then announce: watchers see the change at once."""
-        self.put(call)
+    def publish(self, call: calls_pb2.Call, previous: calls_pb2.CallStatus) -> bool:
+        """Write-through then announce, both only when `call` is newer than what Redis
+        holds: watchers see each change at once and never a step back. True when announced."""
         event = calls_pb2.CallEvent(call=call, previous_status=previous)
-        try:
-            self.client.publish(channel(call.org_id), event.SerializeToString())
-        except redis.RedisError as exc:
-            log.warning("status publish failed: %s", exc)
+        return self._write(call, event.SerializeToString()) == NEWER
 
     def subscribe(self, org_id: str, timeout_s: float = 1.0) -> Iterator[calls_pb2.CallEvent | None]:
         """Yields events as they arrive, and None every `timeout_s` so callers can check

@@ -15,7 +15,7 @@ from prometheus_client import Counter
 
 from callsight.convert import PROTO_TO_STATUS, call_to_proto
 from callsight.db.calls_repo import CallFilters, CallRepository
-from callsight.status_cache import StatusCache
+from callsight.status_cache import StatusCache, version
 from callsight.v1 import calls_pb2, calls_pb2_grpc
 from callsight_status.errors import abort
 
@@ -129,13 +129,13 @@ class CallsServicer(calls_pb2_grpc.CallsServiceServicer):
     def WatchCalls(self, request: calls_pb2.WatchCallsRequest, context: grpc.ServicerContext) -> Iterator[calls_pb2.CallEvent]:  # noqa: N802
         """Redis pub/sub when it is up; polling PostgreSQL when it is not."""
         _require(context, org_id=request.org_id)
-        sent: dict[str, tuple[int, int]] = {}
+        sent: dict[str, tuple[int, int, int, int]] = {}
         since = dt.datetime.now(dt.UTC)
 
         def fresh(call: calls_pb2.Call) -> bool:
-            key = (call.status, call.updated_at.ToNanoseconds())
-            if sent.get(call.uid) == key:
-                return False
+            key = version(call)
+            if call.uid in sent and sent[call.uid] >= key:
+                return False  # seen, or older than what this watcher has seen
             sent[call.uid] = key
             return True
 
@@ -159,7 +159,7 @@ class CallsServicer(calls_pb2_grpc.CallsServiceServicer):
             while context.is_active() and time.monotonic() < deadline:
                 for record in self.calls.changed_since(request.org_id, since):
                     call = call_to_proto(record)
-                    since = max(since, record.updated_at)
+                    since = max(since, record.updated_at, record.progress_at or record.updated_at)
                     if fresh(call):
                         yield calls_pb2.CallEvent(call=call)
                 time.sleep(POLL_INTERVAL_S)

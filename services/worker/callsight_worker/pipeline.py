@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -33,6 +34,28 @@ from callsight_worker.transcript import CUSTOMER, MIXED, OPERATOR, Transcript
 
 log = logging.getLogger(__name__)
 _tracer = tracer("callsight.worker")
+
+class ProgressCallback(Protocol):
+    """Told each step as it starts, how far it is (0..1), and the audio's length once decoded
+    (see callsight_worker.progress)."""
+
+    def __call__(self, step: str, fraction: float, *, audio_s: float | None = None) -> None: ...
+
+
+def _no_progress(step: str, fraction: float, *, audio_s: float | None = None) -> None:
+    return None
+
+
+def _channel_progress(report: ProgressCallback, done_s: float, channel_s: float, total_s: float) -> Callable[[float], None]:
+    """The transcription's fraction, from one channel's: channels weigh what the engine decodes of them."""
+    best = 0.0
+
+    def on_channel(fraction: float) -> None:
+        nonlocal best
+        best = max(best, min(1.0, fraction))  # a re-decoded region never moves it back
+        report("transcribe", (done_s + best * channel_s) / total_s if total_s > 0 else 0.0)
+
+    return on_channel
 
 
 @dataclass(frozen=True)
@@ -80,14 +103,17 @@ def transcribe_file(
     path: Path, audio_format: str, engine: Transcriber, request: CallRequest,
     detector: lang.LanguageDetector | None = None, max_duration_s: float = 4 * 3600,
     timeline: TimelineConfig | None = None, speech_config: SpeechConfig | None = None,
-    options: TranscribeOptions = TranscribeOptions(),
+    options: TranscribeOptions = TranscribeOptions(), progress: ProgressCallback | None = None,
 ) -> PipelineResult:
     """`options` carries what the call brings to every channel (job store, engine settings);
-    the pipeline adds what it learns per channel (vocabulary of the language, speech regions)."""
+    the pipeline adds what it learns per channel (vocabulary of the language, speech regions).
+    `progress` is told each step as it starts, and how far the transcription is."""
     cfg = timeline or TimelineConfig()
     scfg = speech_config or SpeechConfig()
     timings: dict[str, float] = {}
+    tell = progress or _no_progress
 
+    tell("decode", 0.0)
     t0 = time.perf_counter()
     with _tracer.start_as_current_span("decode"):
         audio = decode(path, audio_format, max_duration_s)
@@ -97,11 +123,13 @@ def transcribe_file(
         audio.channels = audio.channels[:1]
     speakers = speakers_for(len(audio.channels), request.operator_channel)
 
+    tell("speech_activity", 0.0, audio_s=audio.duration_s)
     t0 = time.perf_counter()
     with _tracer.start_as_current_span("speech_activity"):
         speech = speech_channels.analyse(audio.channels, scfg)
     timings["speech_activity"] = time.perf_counter() - t0
 
+    tell("language", 0.0)
     t0 = time.perf_counter()
     guess = None
     if detector is not None:
@@ -111,20 +139,29 @@ def transcribe_file(
     decision, warnings = lang.decide(request.language, request.default_language, guess)
     timings["language"] = time.perf_counter() - t0
 
+    tell("transcribe", 0.0)
     t1 = time.perf_counter()
     utterances = []
     reports: dict[str, GuardReport] = {}
     model = ""
+    regions = [channel.transcription_regions(scfg, audio.duration_s) for channel in speech]
+    # what each channel costs the engine: the seconds it decodes (all of it without regions)
+    weights = [sum(b - a for a, b in r) if r is not None else audio.duration_s for r in regions]
+    total_s, done_s = sum(weights), 0.0
     with _tracer.start_as_current_span("transcribe") as span:
         span.set_attribute("callsight.engine", engine.name)
         span.set_attribute("callsight.audio_seconds", audio.duration_s)
-        for speaker, samples, channel in zip(speakers, audio.channels, speech, strict=True):
+        for speaker, samples, channel, channel_regions, weight in zip(speakers, audio.channels, speech, regions, weights,
+                                                                     strict=True):
             channel_options = replace(
                 options, vocabulary=vocabulary_for(request.vocabulary, decision.language),
                 source_sample_rate=audio.source_sample_rate,
-                speech_regions=channel.transcription_regions(scfg, audio.duration_s),
+                speech_regions=channel_regions,
+                on_progress=_channel_progress(tell, done_s, weight, total_s),
             )
             heard = engine.transcribe(samples, decision.language, channel_options)
+            done_s += weight
+            tell("transcribe", done_s / total_s if total_s > 0 else 1.0)
             model = heard.model
             words, reports[speaker] = guard_words(heard.segments, channel, decision.language, cfg)
             utterances += build_utterances(speaker, words, channel, decision.language, cfg)

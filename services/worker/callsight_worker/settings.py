@@ -87,6 +87,8 @@ class WorkerSettings(AmiVoiceVariables, CacheSettings, StorageSettings, Transcri
                                "Threads of one faster-whisper transcription", gt=0, shown_default="half the CPUs")
     requeue_after_s: int = env("CALLSIGHT_REQUEUE_AFTER_S", 900,
                                "The reconciler sends a Queued call's job again after this long, s", gt=0)
+    progress_interval_s: float = env("CALLSIGHT_PROGRESS_INTERVAL_S", 2.0, (
+        "A Processing call's progress (fraction, step, ETA) is published at most this often, s"), ge=0.5, le=60)
     analysis_queue_url: str | None = env("CALLSIGHT_ANALYSIS_QUEUE_URL", None, (
         "SQS queue of analysis jobs: an analysis job found on the transcription queue (sent by an older "
         "gateway) is moved there"))

@@ -7,12 +7,13 @@ are all guarded by the call's generation and status rank in PostgreSQL.
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import logging
 import signal
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from opentelemetry.trace import SpanKind
@@ -36,6 +37,7 @@ from callsight_worker.engine_jobs import CallEngineJobs
 from callsight_worker.engines.base import TranscribeOptions, TranscriptionError
 from callsight_worker.engines.factory import EngineRegistry
 from callsight_worker.pipeline import CallRequest, transcribe_file
+from callsight_worker.progress import JobProgress, ProgressReporter, SpeedHistory
 from callsight_worker.settings import WorkerSettings
 from callsight_worker.transcript import Transcript
 
@@ -77,6 +79,7 @@ class Worker:
         self.stopping = threading.Event()  # stop taking new jobs
         self.abandon = threading.Event()  # give the current job back now
         self.current: ReceivedJob[job_pb2.TranscriptionJob] | None = None
+        self.speed = SpeedHistory()  # this worker's measured speed: the ETA before a job measures its own
 
     # ---- lifecycle ---------------------------------------------------------------
 
@@ -142,9 +145,11 @@ class Worker:
         heartbeat = threading.Thread(target=self._heartbeat, args=(received, call, done), daemon=True)
         heartbeat.start()
         started = time.perf_counter()
+        progress = JobProgress(self.speed)
+        reporter = ProgressReporter(progress, self._progress_sender(call), self.settings.progress_interval_s).start()
         try:
             with tempfile.TemporaryDirectory(prefix="callsight-job-") as tmp:
-                self._transcribe(call, Path(tmp) / "audio")
+                self._transcribe(call, Path(tmp) / "audio", progress, reporter)
             self._delete(received)
             JOBS.labels("done").inc()
         except UndecodableAudio as exc:
@@ -159,14 +164,16 @@ class Worker:
             log.exception("job failed")
             self._fail(received, call, f"{type(exc).__name__}: {exc}", permanent=False)
         finally:
+            reporter.stop()
             done.set()
             heartbeat.join(timeout=5)
             JOB_SECONDS.observe(time.perf_counter() - started)
             BUSY.set(0)
             self.current = None
 
-    def _transcribe(self, call: CallRecord, path: Path) -> None:
+    def _transcribe(self, call: CallRecord, path: Path, progress: JobProgress, reporter: ProgressReporter) -> None:
         t0 = time.perf_counter()
+        progress.report("download", 0.0)
         with step("download"):
             self.audio.download_to(call.audio_key, path)
         org = self.orgs.get(call.org_id)
@@ -184,25 +191,31 @@ class Worker:
             engine_settings=((org.engine_settings or {}) if org else {}).get(engine.name) or {},
         )
         result = transcribe_file(path, call.audio_format, engine, request, detector=self.engines.language_detector(),
-                                 options=options)
+                                 options=options, progress=progress.report)
         for name, seconds in result.timings.items():
             STEP_SECONDS.labels(name).observe(seconds)
         AUDIO_SECONDS.inc(result.audio.duration_s)
         self.calls.set_media_info(call.uid, result.audio.duration_s, result.audio.source_channels,
                                   result.audio.source_sample_rate)
+        tail_started = time.perf_counter()
+        progress.report("analyse", 0.0)
         with step("analyse"):
             analysed = self._analyse(result.transcript, org, analyse=bool(org and org.auto_generate_analytics))
         transcript = analysed.transcript.to_dict()
         key = transcript_key(call.org_id, call.uid)
+        progress.report("store", 0.0)
         with step("store"):
             self.audio.put_json(key, {"call_id": call.call_id, **transcript})
             # the analysis is stored before Done, so every Done call of the organisation carries it
             self._store_analysis(call, analysed)
             finished = self.calls.complete(call.uid, call.generation, transcript, key,
                                            language=result.language, warnings=result.warnings)
+            reporter.stop()  # nothing about this attempt may follow its Done
         if finished is not None:
             self._publish(finished, "Processing")
-            log.info("call done: %.1f s of audio in %.1f s", result.audio.duration_s, time.perf_counter() - t0)
+            elapsed = time.perf_counter() - t0
+            self.speed.record(elapsed, result.audio.duration_s, time.perf_counter() - tail_started)
+            log.info("call done: %.1f s of audio in %.1f s", result.audio.duration_s, elapsed)
 
     # ---- analysis -------------------------------------------------------------------
 
@@ -268,6 +281,18 @@ class Worker:
         except QueueUnavailable as exc:
             # the result is stored; a redelivery will be recognised as a duplicate
             log.warning("could not delete the finished job message: %s", exc)
+
+    def _progress_sender(self, call: CallRecord) -> Callable[[str, float, dt.datetime | None], bool]:
+        """Progress goes to PostgreSQL first, guarded by this attempt: a worker that lost the
+        call (redelivered to another, retried, finished) is refused there and says nothing."""
+        def send(step_name: str, fraction: float, eta: dt.datetime | None) -> bool:
+            current = self.calls.set_progress(call.uid, call.generation, call.attempts, fraction, step_name, eta)
+            if current is None:
+                return False
+            self._publish(current, "Processing")
+            return True
+
+        return send
 
     def _publish(self, call: CallRecord, previous: str) -> None:
         self.cache.publish(call_to_proto(call), STATUS_TO_PROTO[previous])

@@ -58,7 +58,7 @@ class CallOutbox:
                 .where(calls.c.org_id == org_id, calls.c.call_id == call_id, calls.c.status == "Failed")
                 .values(status="Queued", status_rank=0, error=None, generation=calls.c.generation + 1,
                         attempts=0, enqueued_at=None, heartbeat_at=None, finished_at=None,
-                        updated_at=func.now())
+                        progress=None, progress_step=None, progress_at=None, eta_at=None, updated_at=func.now())
                 .returning(*calls.c)
             ).first()
         return CallRecord.from_row(row) if row else None

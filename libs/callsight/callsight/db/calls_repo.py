@@ -128,11 +128,13 @@ class CallRepository:
         return CallPage(calls=records, next_page_token=token, total_count=int(total))
 
     def changed_since(self, org_id: str, since: dt.datetime, limit: int = 200) -> builtins.list[CallRecord]:
-        """Calls updated after `since`, oldest change first (the watch stream's fallback)."""
+        """Calls changed (or whose progress moved) after `since`, oldest change first (the
+        watch stream's fallback)."""
+        changed = func.greatest(calls.c.updated_at, calls.c.progress_at)
         q = (
             select(calls, _has_transcript())
-            .where(calls.c.org_id == org_id, calls.c.updated_at > since)
-            .order_by(calls.c.updated_at)
+            .where(calls.c.org_id == org_id, changed > since)
+            .order_by(changed)
             .limit(limit)
         )
         with self.engine.connect() as conn:
@@ -156,8 +158,9 @@ class CallRepository:
                 attempts=calls.c.attempts + 1,
                 worker_id=worker_id,
                 heartbeat_at=func.now(),
-                started_at=func.coalesce(calls.c.started_at, func.now()),
+                started_at=func.now(),  # this attempt's: what its progress and ETA are measured from
                 updated_at=func.now(),
+                progress=0.0, progress_step="download", progress_at=func.now(), eta_at=None,
             )
             .returning(*calls.c)
         )
@@ -172,6 +175,21 @@ class CallRepository:
                 .where(calls.c.uid == uid, calls.c.generation == generation, calls.c.status == "Processing")
                 .values(heartbeat_at=func.now())
             )
+
+    def set_progress(self, uid: str, generation: int, attempt: int, fraction: float, step: str,
+                     eta: dt.datetime | None) -> CallRecord | None:
+        """Record how far this attempt is; None when the call is no longer this attempt's to
+        report on (finished, retried, or taken over by another worker after a redelivery)."""
+        q = (
+            update(calls)
+            .where(calls.c.uid == uid, calls.c.generation == generation, calls.c.attempts == attempt,
+                   calls.c.status == "Processing")
+            .values(progress=fraction, progress_step=step, progress_at=func.now(), eta_at=eta)
+            .returning(*calls.c)
+        )
+        with self.engine.begin() as conn:
+            row = conn.execute(q).first()
+        return CallRecord.from_row(row) if row else None
 
     def set_media_info(self, uid: str, duration_s: float, channels: int, sample_rate: int) -> None:
         with self.engine.begin() as conn:

@@ -54,6 +54,10 @@ class CallRecord(FromRow):
     detected_language: str | None = None
     language_confidence: float | None = None
     warnings: list[dict[str, str]] = field(default_factory=list)  # [{"code", "message"}]
+    progress: float | None = None  # 0..1 of the current attempt's work, while Processing
+    progress_step: str | None = None
+    progress_at: dt.datetime | None = None
+    eta_at: dt.datetime | None = None
 
 
 @dataclass(frozen=True)

@@ -102,6 +102,12 @@ calls = Table(
     Column("finished_at", DateTime(timezone=True), nullable=True),
     # remote jobs a cloud engine started for this call, so a restarted worker resumes them (0006)
     Column("engine_jobs", JSONB, nullable=False, server_default=text("'{}'::jsonb")),
+    # how far the current processing attempt is, as its worker last measured it (0008);
+    # `progress_at` moves, `updated_at` does not: progress is not a change of the call
+    Column("progress", Float, nullable=True),
+    Column("progress_step", String(16), nullable=True),
+    Column("progress_at", DateTime(timezone=True), nullable=True),
+    Column("eta_at", DateTime(timezone=True), nullable=True),
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     UniqueConstraint("org_id", "call_id", name="uq_calls_org_call_id"),

@@ -25,7 +25,7 @@ CALL_STATUS_DONE: CallStatus
 CALL_STATUS_FAILED: CallStatus
 
 class Call(_message.Message):
-    __slots__ = ("org_id", "call_id", "status", "error", "language", "operator_id", "customer_id", "department", "call_date", "duration_s", "channels", "sample_rate", "audio_format", "original_filename", "size_bytes", "has_transcript", "attempts", "created_at", "updated_at", "uid", "language_source", "detected_language", "language_confidence", "warnings", "audio_key")
+    __slots__ = ("org_id", "call_id", "status", "error", "language", "operator_id", "customer_id", "department", "call_date", "duration_s", "channels", "sample_rate", "audio_format", "original_filename", "size_bytes", "has_transcript", "attempts", "created_at", "updated_at", "uid", "language_source", "detected_language", "language_confidence", "warnings", "audio_key", "generation", "progress")
     ORG_ID_FIELD_NUMBER: _ClassVar[int]
     CALL_ID_FIELD_NUMBER: _ClassVar[int]
     STATUS_FIELD_NUMBER: _ClassVar[int]
@@ -51,6 +51,8 @@ class Call(_message.Message):
     LANGUAGE_CONFIDENCE_FIELD_NUMBER: _ClassVar[int]
     WARNINGS_FIELD_NUMBER: _ClassVar[int]
     AUDIO_KEY_FIELD_NUMBER: _ClassVar[int]
+    GENERATION_FIELD_NUMBER: _ClassVar[int]
+    PROGRESS_FIELD_NUMBER: _ClassVar[int]
     org_id: str
     call_id: str
     status: CallStatus
@@ -76,7 +78,23 @@ class Call(_message.Message):
     language_confidence: float
     warnings: _containers.RepeatedCompositeFieldContainer[CallWarning]
     audio_key: str
-    def __init__(self, org_id: _Optional[str] = ..., call_id: _Optional[str] = ..., status: _Optional[_Union[CallStatus, str]] = ..., error: _Optional[str] = ..., language: _Optional[str] = ..., operator_id: _Optional[str] = ..., customer_id: _Optional[str] = ..., department: _Optional[str] = ..., call_date: _Optional[str] = ..., duration_s: _Optional[float] = ..., channels: _Optional[int] = ..., sample_rate: _Optional[int] = ..., audio_format: _Optional[str] = ..., original_filename: _Optional[str] = ..., size_bytes: _Optional[int] = ..., has_transcript: _Optional[bool] = ..., attempts: _Optional[int] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., updated_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., uid: _Optional[str] = ..., language_source: _Optional[str] = ..., detected_language: _Optional[str] = ..., language_confidence: _Optional[float] = ..., warnings: _Optional[_Iterable[_Union[CallWarning, _Mapping]]] = ..., audio_key: _Optional[str] = ...) -> None: ...
+    generation: int
+    progress: CallProgress
+    def __init__(self, org_id: _Optional[str] = ..., call_id: _Optional[str] = ..., status: _Optional[_Union[CallStatus, str]] = ..., error: _Optional[str] = ..., language: _Optional[str] = ..., operator_id: _Optional[str] = ..., customer_id: _Optional[str] = ..., department: _Optional[str] = ..., call_date: _Optional[str] = ..., duration_s: _Optional[float] = ..., channels: _Optional[int] = ..., sample_rate: _Optional[int] = ..., audio_format: _Optional[str] = ..., original_filename: _Optional[str] = ..., size_bytes: _Optional[int] = ..., has_transcript: _Optional[bool] = ..., attempts: _Optional[int] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., updated_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., uid: _Optional[str] = ..., language_source: _Optional[str] = ..., detected_language: _Optional[str] = ..., language_confidence: _Optional[float] = ..., warnings: _Optional[_Iterable[_Union[CallWarning, _Mapping]]] = ..., audio_key: _Optional[str] = ..., generation: _Optional[int] = ..., progress: _Optional[_Union[CallProgress, _Mapping]] = ...) -> None: ...
+
+class CallProgress(_message.Message):
+    __slots__ = ("fraction", "step", "eta", "updated_at", "started_at")
+    FRACTION_FIELD_NUMBER: _ClassVar[int]
+    STEP_FIELD_NUMBER: _ClassVar[int]
+    ETA_FIELD_NUMBER: _ClassVar[int]
+    UPDATED_AT_FIELD_NUMBER: _ClassVar[int]
+    STARTED_AT_FIELD_NUMBER: _ClassVar[int]
+    fraction: float
+    step: str
+    eta: _timestamp_pb2.Timestamp
+    updated_at: _timestamp_pb2.Timestamp
+    started_at: _timestamp_pb2.Timestamp
+    def __init__(self, fraction: _Optional[float] = ..., step: _Optional[str] = ..., eta: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., updated_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., started_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class CallWarning(_message.Message):
     __slots__ = ("code", "message")

@@ -42,6 +42,7 @@ def call_json(call: calls_pb2.Call, transcript_text: str | None = None) -> dict[
         "attempts": call.attempts,
         "created_at": _iso(call.created_at),
         "updated_at": _iso(call.updated_at),
+        "progress": progress_json(call),
         "url": url_for("calls.get_call", call_id=call.call_id),
         "transcript_url": None,
     }
@@ -50,6 +51,27 @@ def call_json(call: calls_pb2.Call, transcript_text: str | None = None) -> dict[
     if transcript_text is not None:
         body["transcript_text"] = transcript_text
     return body
+
+
+def progress_json(call: calls_pb2.Call, now: dt.datetime | None = None) -> dict[str, Any] | None:
+    """How far a Processing call is; None in every other status."""
+    if call.status != calls_pb2.CALL_STATUS_PROCESSING or not call.HasField("progress"):
+        return None
+    p = call.progress
+    eta = _iso(p.eta) if p.HasField("eta") else None
+    eta_s = None
+    if eta is not None:
+        now = now or dt.datetime.now(dt.UTC)
+        eta_s = round(max(0.0, (p.eta.ToDatetime(tzinfo=dt.UTC) - now).total_seconds()), 1)
+    return {
+        "fraction": round(p.fraction, 3),
+        "percent": int(p.fraction * 100),
+        "step": p.step or None,
+        "eta": eta,
+        "eta_s": eta_s,
+        "started_at": _iso(p.started_at) if p.HasField("started_at") else None,
+        "updated_at": _iso(p.updated_at) if p.HasField("updated_at") else None,
+    }
 
 
 def transcript_json(t: calls_pb2.Transcript) -> dict[str, Any]:

@@ -9,7 +9,7 @@ and hallucination guards are built outside, from the words, the same way for eve
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -97,6 +97,9 @@ class TranscribeOptions:
     # the organisation's settings for the engine in use (e.g. AmiVoice engine names and
     # logging); each engine validates its own, an empty mapping means its defaults
     engine_settings: Mapping[str, Any] = field(default_factory=dict)
+    # told the fraction (0..1) of this channel's audio heard so far, as the engine goes;
+    # an engine that cannot tell never calls it (the pipeline then moves per channel)
+    on_progress: Callable[[float], None] | None = None
 
 
 class TranscriptionError(Exception):

@@ -13,7 +13,7 @@ temperature fallback; whatever loop remains is removed by the timeline's guards.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -48,6 +48,14 @@ def hotwords(options: TranscribeOptions) -> str | None:
         terms.append(text)
         size += len(text) + 2
     return ", ".join(terms) if terms else None
+
+
+def _reporting(segments: Iterable[Any], decoded_s: float, on_progress: Callable[[float], None] | None) -> Iterator[Any]:
+    """Passes Whisper's segments on as they are decoded, telling how far into the audio it is."""
+    for seg in segments:
+        if on_progress is not None and decoded_s > 0:
+            on_progress(min(1.0, float(seg.end) / decoded_s))
+        yield seg
 
 
 class WhisperTranscriber:
@@ -86,7 +94,7 @@ class WhisperTranscriber:
         if regions is None:
             raw, _ = self.model.transcribe(audio, vad_filter=True,
                                            vad_parameters={"min_silence_duration_ms": 500, "speech_pad_ms": 200}, **kwargs)
-            return self._segments(raw)
+            return self._segments(_reporting(raw, audio.size / SAMPLE_RATE, options.on_progress))
         chunks = [{"start": int(a * SAMPLE_RATE), "end": min(audio.size, int(b * SAMPLE_RATE))} for a, b in regions]
         chunks = [c for c in chunks if c["end"] > c["start"]]
         if not chunks:
@@ -94,6 +102,7 @@ class WhisperTranscriber:
         pieces, _ = collect_chunks(audio, chunks)
         joined = np.concatenate(pieces).astype(np.float32, copy=False)
         raw, _ = self.model.transcribe(joined, vad_filter=False, **kwargs)
+        raw = _reporting(raw, joined.size / SAMPLE_RATE, options.on_progress)
         return self._segments(restore_speech_timestamps(raw, chunks, SAMPLE_RATE))
 
     @staticmethod
