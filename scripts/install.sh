@@ -15,6 +15,8 @@ have_pkg pocketsphinx-testdata || apt_missing+=(pocketsphinx-testdata)
 have_pkg asterisk-core-sounds-en-wav || apt_missing+=(asterisk-core-sounds-en-wav)
 have_pkg asterisk-core-sounds-en || apt_missing+=(asterisk-core-sounds-en)
 command -v npm >/dev/null || apt_missing+=(npm)  # web assets (Chart.js) come from npm packs
+command -v java >/dev/null || apt_missing+=(openjdk-17-jre-headless)  # ElasticMQ, the local SQS server
+command -v mvn >/dev/null || apt_missing+=(maven)  # fetches ElasticMQ from Maven Central
 if [ "${CALLSIGHT_BROWSER_TESTS:-1}" = "1" ] && ! command -v chromium >/dev/null; then apt_missing+=(chromium); fi
 # Japanese glyphs in the browser tests' screenshots
 if [ "${CALLSIGHT_BROWSER_TESTS:-1}" = "1" ] && ! have_pkg fonts-ipafont-gothic; then apt_missing+=(fonts-ipafont-gothic); fi
@@ -43,4 +45,5 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   echo "$want" > "$stamp"
 fi
 scripts/install-web-assets.sh
+scripts/install-elasticmq.sh
 echo "install: ready (.venv)"

@@ -310,10 +310,70 @@ SEAWEED_PORT_NAMES = (
 )
 
 
-# --- SQS (moto server) ----------------------------------------------------------------
+# --- SQS (ElasticMQ by default, moto on request) ---------------------------------------
+
+ELASTICMQ_POM = Path(__file__).resolve().parents[1] / "elasticmq" / "pom.xml"
+# The account id ElasticMQ puts in queue URLs and ARNs (AWS's documentation example).
+SQS_ACCOUNT_ID = "000000000000"
 
 
-def sqs_spec(port: int) -> ProcessSpec:
+def sqs_server_kind() -> str:
+    """`CALLSIGHT_SQS_SERVER=elasticmq|moto`; ElasticMQ unless told (docs/sqs-server.md says why)."""
+    kind = os.environ.get("CALLSIGHT_SQS_SERVER", "elasticmq")
+    if kind not in ("elasticmq", "moto"):
+        raise StartError(f"CALLSIGHT_SQS_SERVER must be elasticmq or moto, not {kind!r}")
+    return kind
+
+
+def elasticmq_lib() -> Path:
+    import re
+
+    version = re.search(r"<elasticmq.version>(.+)</elasticmq.version>", ELASTICMQ_POM.read_text())
+    assert version, f"no elasticmq.version in {ELASTICMQ_POM}"
+    home = Path(os.environ.get("CALLSIGHT_ELASTICMQ_HOME",
+                               Path.home() / ".cache" / "callsight" / "elasticmq" / version.group(1)))
+    lib = home / "lib"
+    if not any(lib.glob("elasticmq-server_*.jar")):
+        raise StartError(f"ElasticMQ is not installed in {lib}: run `make install` (scripts/install-elasticmq.sh)")
+    return lib
+
+
+def elasticmq_spec(data_dir: Path, port: int) -> ProcessSpec:
+    """ElasticMQ with its queues and messages in an H2 database under `data_dir`: a restart
+    keeps both, as SQS itself would (moto loses everything)."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    config = data_dir / "elasticmq.conf"
+    config.write_text(f"""include classpath("application.conf")
+node-address {{ protocol = "http", host = "127.0.0.1", port = {port}, context-path = "" }}
+rest-sqs {{ enabled = true, bind-port = {port}, bind-hostname = "127.0.0.1", sqs-limits = strict }}
+generate-node-address = false
+messages-storage {{ enabled = true, uri = "jdbc:h2:{data_dir / 'elasticmq'}" }}
+aws {{ region = "us-east-1", accountId = "{SQS_ACCOUNT_ID}" }}
+""")
+    return ProcessSpec(
+        name="sqs",
+        argv=[
+            shutil.which("java") or "java",
+            # A small server: a small heap, and no JIT tiers it never reaches in a test.
+            "-Xms32m", "-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
+            f"-Dconfig.file={config}",
+            "-cp", f"{elasticmq_lib()}/*",
+            "org.elasticmq.server.Main",
+        ],
+        healthy=http_ok(f"http://127.0.0.1:{port}/?Action=ListQueues"),
+        start_timeout_s=90,
+    )
+
+
+def sqs_spec(port: int, data_dir: Path | None = None, kind: str | None = None) -> ProcessSpec:
+    """The SQS-compatible server `kind` names (default: `sqs_server_kind()`)."""
+    if (kind or sqs_server_kind()) == "elasticmq":
+        assert data_dir is not None, "ElasticMQ keeps its queues in a data folder"
+        return elasticmq_spec(data_dir, port)
+    return moto_spec(port)
+
+
+def moto_spec(port: int) -> ProcessSpec:
     def healthy() -> bool:
         import urllib.request
 
@@ -342,6 +402,28 @@ def http_ok(url: str) -> Callable[[], bool]:
             return False
 
     return healthy
+
+
+def spawn(spec: ProcessSpec, logs: Path, pid_dir: Path) -> subprocess.Popen[bytes]:
+    """Start one process in a session of its own, output appended to `logs/<name>.log`,
+    its PID in `pid_dir/<name>.pid` (`make down` and tests stop processes by these)."""
+    logs.mkdir(parents=True, exist_ok=True)
+    logfile = open(logs / f"{spec.name}.log", "ab")  # noqa: SIM115 - owned by the child
+    env = {**os.environ, **spec.env}
+    proc = subprocess.Popen(
+        spec.argv,
+        cwd=spec.cwd,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=logfile,
+        stderr=subprocess.STDOUT,
+        user=spec.user,
+        group=spec.user,
+        start_new_session=True,
+    )
+    logfile.close()
+    (pid_dir / f"{spec.name}.pid").write_text(f"{proc.pid}\n")
+    return proc
 
 
 def wait_healthy(spec: ProcessSpec, proc: subprocess.Popen[bytes], log: Path) -> None:

@@ -107,23 +107,7 @@ class Stack:
     # ---- process management ------------------------------------------------------
 
     def _spawn(self, spec: ProcessSpec) -> subprocess.Popen[bytes]:
-        self.logs.mkdir(parents=True, exist_ok=True)
-        logfile = open(self.logs / f"{spec.name}.log", "ab")  # noqa: SIM115 - owned by the child
-        env = {**os.environ, **spec.env}
-        proc = subprocess.Popen(
-            spec.argv,
-            cwd=spec.cwd,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=logfile,
-            stderr=subprocess.STDOUT,
-            user=spec.user,
-            group=spec.user,
-            start_new_session=True,
-        )
-        logfile.close()
-        (self.run_dir / f"{spec.name}.pid").write_text(f"{proc.pid}\n")
-        return proc
+        return servers.spawn(spec, self.logs, self.run_dir)
 
     def _start(self, spec: ProcessSpec) -> None:
         log.info("starting %s", spec.name)
@@ -161,7 +145,7 @@ class Stack:
         weed_ports = {n: ports[f"s3_{n}"] for n in servers.SEAWEED_PORT_NAMES}
         self._start(servers.seaweedfs_spec(data / "seaweedfs", weed_ports, config,
                                            sec["s3_access_key"], sec["s3_secret_key"]))
-        sqs = servers.sqs_spec(ports["sqs"])
+        sqs = servers.sqs_spec(ports["sqs"], data / "sqs")
         sqs.after_restart = lambda: self._recreate_queues()
         self._start(sqs)
 
@@ -255,7 +239,8 @@ class Stack:
 
     def _recreate_queues(self) -> None:
         """moto keeps queues in memory: a restarted SQS has none until they are made again.
-        The reconciler re-sends the jobs it lost (it sees the queue's new CreatedTimestamp)."""
+        The reconciler re-sends the jobs it lost (it sees the queue's new CreatedTimestamp).
+        ElasticMQ keeps them: this finds them there and changes nothing."""
         from callsight.provision import ensure_queues
 
         ensure_queues({**os.environ, **self.env}, QUEUE_NAME, DLQ_NAME)
