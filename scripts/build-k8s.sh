@@ -8,7 +8,7 @@
 #     bin/kwok keda-operator keda-adapter                              stack/k8s/addons/go.mod
 #     keda-crds/*.yaml      KEDA's CRDs from the same KEDA source as the operator
 #     kwok-stages.yaml      kwok's default node and pod stages from the same kwok source
-#     build.stamp           what was built (hash of the go.mod/go.sum files and this script)
+#     build.stamp           what was built (hash of the go.mod/go.sum files and RECIPE below)
 #
 # The versions are the go.mod files' (go.sum pins every module's hash). A warm run
 # compares the stamp and returns at once; a cold one takes ~20-30 min on 2 cores and runs
@@ -26,15 +26,17 @@ command -v go >/dev/null || { log "Go is required (Go 1.26: the go.mod files say
 
 export GOFLAGS="-mod=readonly -buildvcs=false"
 export GOTOOLCHAIN=local
-# The build cache sits beside the binaries, so a new version rebuilds only what changed.
+# A build cache of its own, removed after a good build (CALLSIGHT_K8S_KEEP_GOCACHE=1 keeps it).
 export GOCACHE="$CACHE_ROOT/go-build"
 
 module_version() { (cd "$1" && go list -m -f '{{.Version}}' "$2"); }
 module_dir() { (cd "$1" && go list -m -f '{{.Dir}}' "$2"); }
 
+# Bump when the way of building changes (flags, files made), so caches rebuild.
+RECIPE=1
 stamp_of() {
-    cat "$CONTROL_PLANE/go.mod" "$CONTROL_PLANE/go.sum" "$ADDONS/go.mod" "$ADDONS/go.sum" \
-        "${BASH_SOURCE[0]}" | sha256sum | cut -c1-16
+    { cat "$CONTROL_PLANE/go.mod" "$CONTROL_PLANE/go.sum" "$ADDONS/go.mod" "$ADDONS/go.sum"; echo "recipe $RECIPE"; } \
+        | sha256sum | cut -c1-16
 }
 
 # The Kubernetes version names the folder; read it from go.mod without the network.
@@ -98,4 +100,6 @@ printf 'kubernetes=%s\nkeda=%s\nkwok=%s\n' "$KUBE_VERSION" "$KEDA_VERSION" "$KWO
 
 echo "$WANT" >"$OUT/build.stamp"
 log "built in $(( $(date +%s) - started )) s into $OUT"
+# The compiled packages (~7 GB) are worth nothing once the binaries exist, unless asked to keep them.
+[[ "${CALLSIGHT_K8S_KEEP_GOCACHE:-0}" == 1 ]] || rm -rf "$GOCACHE"
 echo "$OUT"
