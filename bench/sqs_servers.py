@@ -161,6 +161,10 @@ def restart(server: Server) -> dict[str, str]:
     created = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["CreatedTimestamp"])["Attributes"]
     for i in range(3):
         sqs.send_message(QueueUrl=queue_url, MessageBody=f"job-{i}")
+    purged_url, _ = ensure_queues(server.env, "purged", "purged-dlq")
+    for i in range(2):
+        sqs.send_message(QueueUrl=purged_url, MessageBody=f"job-{i}")
+    sqs.purge_queue(QueueUrl=purged_url)
     server.stop()
     seconds = server.start()
     sqs = server.client()
@@ -175,6 +179,9 @@ def restart(server: Server) -> dict[str, str]:
         else "kept, new CreatedTimestamp",
         "jobs after restart": f"{attrs['ApproximateNumberOfMessages']} of 3",
         "redrive policy after restart": "kept" if "RedrivePolicy" in attrs else "lost",
+        "jobs purged (PurgeQueue) before the restart, back after it": sqs.get_queue_attributes(
+            QueueUrl=purged_url, AttributeNames=["ApproximateNumberOfMessages"])["Attributes"]["ApproximateNumberOfMessages"]
+        + " of 2",
         "restart to healthy (s)": f"{seconds:.2f}",
     }
 

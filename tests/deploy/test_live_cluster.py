@@ -43,6 +43,7 @@ NAMESPACE = "callsight"
 WORKER = f"{RELEASE}-worker"
 DEPLOYMENTS = (f"{RELEASE}-upload", f"{RELEASE}-status", WORKER)
 QUEUE = "callsight-jobs"
+ANALYSIS_QUEUE = "callsight-analysis"
 AWS_KEYS = {"AWS_ACCESS_KEY_ID": "local-cluster", "AWS_SECRET_ACCESS_KEY": "local-cluster-secret"}
 # Read from the chart values the release is installed with.
 LOCAL = yaml.safe_load(LOCAL_VALUES.read_text())
@@ -76,7 +77,9 @@ def sqs_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]
         servers.wait_healthy(spec, proc, folder / "logs" / f"{spec.name}.log")
         env = {"CALLSIGHT_SQS_ENDPOINT_URL": f"http://127.0.0.1:{port}", "AWS_REGION": "us-east-1", **AWS_KEYS}
         queue_url, dlq_url = ensure_queues(env, QUEUE, f"{QUEUE}-dlq")
-        yield {**env, "CALLSIGHT_SQS_QUEUE_URL": queue_url, "CALLSIGHT_SQS_DLQ_URL": dlq_url}
+        analysis_url, analysis_dlq_url = ensure_queues(env, ANALYSIS_QUEUE, f"{ANALYSIS_QUEUE}-dlq")
+        yield {**env, "CALLSIGHT_SQS_QUEUE_URL": queue_url, "CALLSIGHT_SQS_DLQ_URL": dlq_url,
+               "CALLSIGHT_ANALYSIS_QUEUE_URL": analysis_url, "CALLSIGHT_ANALYSIS_DLQ_URL": analysis_dlq_url}
     finally:
         proc.terminate()
         proc.wait(timeout=30)
@@ -125,6 +128,8 @@ def stack_values(sqs_env: dict[str, str]) -> list[str]:
     pairs = {
         "config.sqs.queueUrl": sqs_env["CALLSIGHT_SQS_QUEUE_URL"],
         "config.sqs.dlqUrl": sqs_env["CALLSIGHT_SQS_DLQ_URL"],
+        "config.sqs.analysisQueueUrl": sqs_env["CALLSIGHT_ANALYSIS_QUEUE_URL"],
+        "config.sqs.analysisDlqUrl": sqs_env["CALLSIGHT_ANALYSIS_DLQ_URL"],
         "config.sqs.endpointUrl": sqs_env["CALLSIGHT_SQS_ENDPOINT_URL"],
         "config.s3.endpointUrl": "http://127.0.0.1:8333",
         "secrets.awsAccessKeyId": sqs_env["AWS_ACCESS_KEY_ID"],
@@ -147,6 +152,11 @@ def worker_replicas(k8s: LocalCluster) -> tuple[int, int]:
 def wait_workers(k8s: LocalCluster, replicas: int, timeout_s: float = 120) -> None:
     wait_for(f"{replicas} ready workers", lambda: worker_replicas(k8s) == (replicas, replicas) or None,
              timeout_s=timeout_s)
+
+
+def worker_scaled_object(k8s: LocalCluster) -> bool:
+    names = {so["metadata"]["name"] for so in get(k8s, "scaledobjects")["items"]}
+    return WORKER in names
 
 
 def revision(k8s: LocalCluster) -> int:
@@ -199,10 +209,11 @@ def test_helm_install_waits_for_the_migrations_hook_and_every_deployment(k8s: Lo
     # The hook Job is deleted once it succeeds (hook-delete-policy); its events remain.
     events = get(k8s, "events", "--field-selector", f"involvedObject.kind=Job,involvedObject.name={RELEASE}-migrations")
     assert "Completed" in {e["reason"] for e in events["items"]}, events["items"]
-    for name in DEPLOYMENTS:
-        deployment = get(k8s, "deployment", name)
+    deployments = get(k8s, "deployments")["items"]
+    assert set(DEPLOYMENTS) <= {d["metadata"]["name"] for d in deployments}
+    for deployment in deployments:
         available = {c["type"]: c["status"] for c in deployment["status"]["conditions"]}
-        assert available.get("Available") == "True", (name, deployment["status"])
+        assert available.get("Available") == "True", (deployment["metadata"]["name"], deployment["status"])
         assert deployment["status"]["readyReplicas"] == deployment["spec"]["replicas"] >= 1
     pods = get(k8s, "pods")["items"]
     assert pods and all(p["spec"].get("nodeName", "").startswith("kwok-node-") for p in pods)
@@ -211,7 +222,7 @@ def test_helm_install_waits_for_the_migrations_hook_and_every_deployment(k8s: Lo
 
 def test_pdbs_network_policies_and_keda_objects_are_accepted(k8s: LocalCluster, release: dict[str, Any]) -> None:
     pdbs = {p["metadata"]["name"] for p in get(k8s, "poddisruptionbudgets.policy")["items"]}
-    assert pdbs == set(DEPLOYMENTS)
+    assert set(DEPLOYMENTS) <= pdbs
     policies = {p["metadata"]["name"] for p in get(k8s, "networkpolicies.networking.k8s.io")["items"]}
     assert {f"{RELEASE}-default-deny", *DEPLOYMENTS} <= policies, policies
     # KEDA read the ScaledObject, made its HPA and can read the queue.
@@ -311,7 +322,7 @@ def test_kubectl_scale_is_honoured_when_keda_is_off(k8s: LocalCluster, sqs_env: 
                                                     release: dict[str, Any]) -> None:
     helm(k8s, "upgrade", RELEASE, str(CHART), "-n", NAMESPACE, *stack_values(sqs_env),
          "--set", "worker.autoscaling.keda.enabled=false", "--wait", "--timeout", "5m")
-    wait_for("the ScaledObject to go", lambda: not get(k8s, "scaledobjects")["items"], timeout_s=60)
+    wait_for("the worker's ScaledObject to go", lambda: not worker_scaled_object(k8s), timeout_s=60)
     hpa = get(k8s, "hpa", WORKER)
     assert hpa["spec"]["metrics"][0]["resource"]["name"] == "cpu"
 
@@ -324,5 +335,5 @@ def test_kubectl_scale_is_honoured_when_keda_is_off(k8s: LocalCluster, sqs_env: 
     # and back to KEDA: the ScaledObject returns and takes the workers to what the queue implies
     first = 1
     helm(k8s, "rollback", RELEASE, str(first), "-n", NAMESPACE, "--wait", "--timeout", "5m")
-    wait_for("the ScaledObject to return", lambda: get(k8s, "scaledobjects")["items"], timeout_s=60)
+    wait_for("the worker's ScaledObject to return", lambda: worker_scaled_object(k8s), timeout_s=60)
     wait_workers(k8s, MIN_REPLICAS, timeout_s=120)
