@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-k8s-tools.sh
 # The live control plane and KEDA for tests/deploy/test_live_cluster.py: seconds when
-# cached in ~/.cache/callsight/k8s, ~25 min the first time on a 2-core machine.
+# cached in ~/.cache/callsight/k8s, ~20-40 min the first time on a 2-core machine.
 bash scripts/build-k8s.sh >/dev/null
 .venv/bin/ruff check .
 # the architecture's rules (services independent, the gateway reads over gRPC, layers): .importlinter

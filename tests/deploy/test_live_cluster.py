@@ -139,8 +139,8 @@ def stack_values(sqs_env: dict[str, str]) -> list[str]:
 
 
 def get(k8s: LocalCluster, *what: str) -> dict[str, Any]:
-    out = k8s.kubectl("get", "-n", NAMESPACE, *what, "-o", "json").stdout
-    return json.loads(out)  # type: ignore[no-any-return]
+    parsed: dict[str, Any] = json.loads(k8s.kubectl("get", "-n", NAMESPACE, *what, "-o", "json").stdout)
+    return parsed
 
 
 def worker_replicas(k8s: LocalCluster) -> tuple[int, int]:
