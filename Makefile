@@ -26,4 +26,5 @@ protos: install
 
 bench: install
 	@.venv/bin/pip install -q -r requirements/bench.txt && .venv/bin/pip install -q --no-deps pyopenjtalk-plus==0.4.1.post10 SudachiPy==0.7.0
+	@.venv/bin/python -c "from bench.calls.sources import mfa_data; mfa_data()"  # spontaneous speech, once, into ~/.cache
 	@.venv/bin/python -m bench $(BENCH_ARGS)

@@ -1,6 +1,6 @@
 """`make bench`: every figure against a real local stack, written to bench/results.md.
 
-    python -m bench [--only upload,ingest,reads,list1m,pipeline,steps,scaling,accuracy] [--minutes 1,5]
+    python -m bench [--only upload,ingest,reads,list1m,pipeline,steps,scaling,accuracy,timeline,vocabulary] [--minutes 1,5]
 
 The 30-minute pipeline figure is opt-in (`--minutes 1,5,30`): it takes ~7 minutes.
 """
@@ -16,11 +16,13 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from bench import accuracy, system
+from bench import accuracy, system, timeline, vocabulary
 from bench.system import Figure
 from callsight_stack.stack import Stack
 
-SECTIONS = ("upload", "ingest", "reads", "list1m", "pipeline", "steps", "scaling", "accuracy")
+SECTIONS = ("upload", "ingest", "reads", "list1m", "pipeline", "steps", "scaling", "accuracy", "timeline", "vocabulary")
+# sections that run in-process, without the local stack
+IN_PROCESS = {"steps", "accuracy", "timeline", "vocabulary"}
 
 
 def machine() -> str:
@@ -73,7 +75,7 @@ def main() -> int:
     run_dir = Path(tempfile.mkdtemp(prefix="callsight-bench-", dir="/tmp"))
     run_dir.chmod(0o755)
     stack = Stack(run_dir, workers=2, random_ports=True, env_overrides={"CALLSIGHT_WHISPER_THREADS": "1", "CALLSIGHT_RATE_LIMIT_PER_MINUTE": "0"})
-    needs_stack = only - {"steps", "accuracy"}
+    needs_stack = only - IN_PROCESS
     try:
         if needs_stack:
             print("starting a local stack for the benchmark ...", flush=True)
@@ -103,6 +105,13 @@ def main() -> int:
     if "accuracy" in only:
         print("running accuracy ...", flush=True)
         text += "\n### Transcription accuracy and speed (`python -m bench.accuracy`)\n\n" + accuracy.render(accuracy.main()) + "\n"
+    if "timeline" in only:
+        print("running timeline ...", flush=True)
+        text += ("\n### Turn timeline on real speech in telephone conditions (`python -m bench.timeline`)\n\n"
+                 + timeline.main() + "\n")
+    if "vocabulary" in only:
+        print("running vocabulary ...", flush=True)
+        text += "\n### Custom vocabulary (`python -m bench.vocabulary`)\n\n" + vocabulary.main() + "\n"
     args.out.write_text(text)
     print(text)
     return 0

@@ -194,3 +194,31 @@ def test_language_requested_detected_or_default() -> None:
     assert (decision.language, decision.source) == ("ja-JP", "default")
     assert [w["code"] for w in warnings] == ["language_uncertain"]
     assert decide(None, "en-US", None)[0].source == "default"
+
+
+def test_a_recited_vocabulary_is_dropped_but_one_term_in_speech_is_kept() -> None:
+    vocabulary = ("Comedian Mail", "Digium", "Asterisk", "Inter-Asterisk Exchange", "PBX")
+    ch = speech(10, own=[(0.0, 9.0)])
+    said = words(("Comedian", 0.1, 0.5), ("Mail,", 0.5, 0.9), ("Mailbox.", 1.0, 1.5), ("Digium,", 1.6, 1.8),
+                 ("Asterisk,", 1.8, 2.0), ("Inter-Asterisk", 2.0, 2.2), ("Exchange,", 2.2, 2.4), ("PBX,", 2.4, 2.5))
+    kept, report = guard_words([seg(said)], ch, "en-US", CFG, vocabulary)
+    assert [w.text for w in kept] == ["Comedian", "Mail,", "Mailbox."]
+    assert report.dropped == {"prompt_leak": 5}
+    one = words(("Call", 0.1, 0.3), ("Digium", 0.3, 0.8), ("support", 0.9, 1.3), ("about", 1.4, 1.6), ("PBX", 1.7, 2.0))
+    assert len(guard_words([seg(one)], ch, "en-US", CFG, vocabulary)[0]) == 5
+
+
+def test_a_misheard_japanese_product_name_is_written_as_the_organisation_writes_it() -> None:
+    from callsight_worker.engines.base import VocabularyTerm
+    from callsight_worker.timeline.vocabulary_fix import apply_japanese_vocabulary
+
+    terms = (VocabularyTerm("光回線プラスプラン", "ひかりかいせんぷらすぷらん"), VocabularyTerm("ネオモバイル", ""))
+    ws = words(("ひかり", 0.0, 0.3), ("改善", 0.3, 0.7), ("プラス", 0.7, 1.0), ("プラン", 1.0, 1.3), ("の", 1.3, 1.4),
+               ("お申し込み", 1.4, 2.0))
+    fixed = apply_japanese_vocabulary(Turn(OP, 0.0, 2.0, "ひかり改善プラスプランのお申し込み", tuple(ws)), terms)
+    assert fixed.text == "光回線プラスプランのお申し込み"
+    assert [(w.text, w.start, w.end) for w in fixed.words] == [("光回線プラスプラン", 0.0, 1.3), ("の", 1.3, 1.4),
+                                                               ("お申し込み", 1.4, 2.0)]
+    # an ordinary sentence is not turned into product names
+    plain = Turn(OP, 0.0, 2.0, "お電話ありがとうございます", (Word("お電話ありがとうございます", 0.0, 2.0, 0.9),))
+    assert apply_japanese_vocabulary(plain, terms) == plain

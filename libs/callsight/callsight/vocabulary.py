@@ -90,5 +90,5 @@ def to_lines(terms: list[dict[str, Any]]) -> str:
         parts = [t["text"], t.get("reading") or "", t.get("language") or ""]
         while len(parts) > 1 and not parts[-1]:
             parts.pop()
-        lines.append(" | ".join(parts))
+        lines.append(" | ".join(parts).replace("|  |", "| |"))
     return "\n".join(lines)

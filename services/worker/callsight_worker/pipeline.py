@@ -30,6 +30,7 @@ from callsight_worker.timeline.config import TimelineConfig
 from callsight_worker.timeline.guards import GuardReport, guard_words
 from callsight_worker.timeline.turns import assemble
 from callsight_worker.timeline.utterances import build_utterances
+from callsight_worker.timeline.vocabulary_fix import apply_japanese_vocabulary
 from callsight_worker.transcript import CUSTOMER, MIXED, OPERATOR, Transcript
 
 log = logging.getLogger(__name__)
@@ -163,8 +164,12 @@ def transcribe_file(
             done_s += weight
             tell("transcribe", done_s / total_s if total_s > 0 else 1.0)
             model = heard.model
-            words, reports[speaker] = guard_words(heard.segments, channel, decision.language, cfg)
-            utterances += build_utterances(speaker, words, channel, decision.language, cfg)
+            words, reports[speaker] = guard_words(heard.segments, channel, decision.language, cfg,
+                                                  tuple(t.text for t in channel_options.vocabulary))
+            said = build_utterances(speaker, words, channel, decision.language, cfg)
+            if channel_options.vocabulary and decision.language.startswith("ja"):
+                said = [apply_japanese_vocabulary(t, channel_options.vocabulary) for t in said]
+            utterances += said
     timings["transcribe"] = time.perf_counter() - t1
 
     turns = assemble(utterances, decision.language, cfg)

@@ -55,6 +55,12 @@ class OrgRepository:
             conn.execute(update(organizations).where(organizations.c.id == org_id).values(qa_form=form))
         return self.get(org_id)
 
+    def set_vocabulary(self, org_id: str, terms: list[dict[str, Any]]) -> OrgRecord | None:
+        """Replace the organisation's custom vocabulary (validated by the caller: callsight.vocabulary)."""
+        with self.engine.begin() as conn:
+            conn.execute(update(organizations).where(organizations.c.id == org_id).values(vocabulary=terms))
+        return self.get(org_id)
+
     def set_engine_settings(self, org_id: str, engine: str, settings: dict[str, Any] | None) -> OrgRecord | None:
         """Store the organisation's settings for one engine (validated by the caller); None: the defaults."""
         current = func.coalesce(organizations.c.engine_settings, text("'{}'::jsonb"))

@@ -145,6 +145,14 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "save": ("Save", "保存"),
     "saved": ("Saved.", "保存しました。"),
     "qa_form": ("QA evaluation form (JSON)", "QA 評価フォーム（JSON）"),
+    "vocabulary": ("Custom vocabulary", "カスタム辞書"),
+    "vocabulary_terms": ("Product names and terms", "商品名・用語"),
+    "vocabulary_hint": ("One term per line: how it is written, then optionally | how it is said (kana, needed by "
+                        "AmiVoice for Japanese) | ja-JP or en-US (blank: every call). Whisper gets them as hints, "
+                        "AmiVoice as profile words. At most 500 terms.",
+                        "1 行に 1 語：表記、続けて任意で | 読み（かな。AmiVoice の日本語で必要）| ja-JP または en-US"
+                        "（空欄はすべての通話）。Whisper にはヒントとして、AmiVoice にはプロファイル単語として渡します。"
+                        "最大 500 語。"),
     "qa_form_hint": ("Until you save your own form, the built-in one for the organisation's language is used "
                      "(shown). Empty the box and save to go back to the built-in form.",
                      "独自のフォームを保存するまでは、組織の言語の標準フォーム（表示中）が使われます。"

@@ -11,6 +11,7 @@ from flask.typing import ResponseReturnValue
 from callsight.amivoice_settings import ENGINE_FIELDS, AmiVoiceOrgSettings, AmiVoiceSettingsError
 from callsight.db.users_repo import ROLES, DuplicateEmail
 from callsight.qa_form import default_form
+from callsight.vocabulary import VocabularyError, parse_lines, to_lines
 from callsight_upload.core import sessions
 from callsight_upload.core.connections import connections
 from callsight_upload.core.engine_settings import AMIVOICE, stored_amivoice
@@ -36,8 +37,12 @@ def _render(status: int = 200, **extra: Any) -> ResponseReturnValue:
             form = default_form(org.default_language).to_dict()
         qa_text = json.dumps(form, ensure_ascii=False, indent=2) if form else ""
     amivoice = extra.pop("amivoice", None) or stored_amivoice(org.engine_settings if org else None).to_json()
+    vocabulary_text = extra.pop("vocabulary_text", None)
+    if vocabulary_text is None:
+        vocabulary_text = to_lines(org.vocabulary if org else [])
     page = render_template(
-        "settings.html", org=org, qa_text=qa_text, amivoice=amivoice, amivoice_engines=ENGINE_FIELDS, users=svc.users.list(_org_id()),
+        "settings.html", org=org, qa_text=qa_text, amivoice=amivoice, amivoice_engines=ENGINE_FIELDS,
+        vocabulary_text=vocabulary_text, users=svc.users.list(_org_id()),
         keys=svc.orgs.list_api_keys(_org_id()), roles=ROLES, saved=request.args.get("saved"), **extra,
     )
     return page, status
@@ -99,6 +104,18 @@ def save_amivoice() -> ResponseReturnValue:
         return _render(400, amivoice=submitted, amivoice_error=str(exc))
     connections().orgs.set_engine_settings(_org_id(), AMIVOICE, settings.to_json() or None)
     return _back("amivoice")
+
+
+@bp.post("/vocabulary")
+@sessions.admin_required
+def save_vocabulary() -> ResponseReturnValue:
+    text = request.form.get("vocabulary", "")
+    try:
+        terms = parse_lines(text)
+    except VocabularyError as exc:
+        return _render(400, vocabulary_text=text, vocabulary_error=str(exc))
+    connections().orgs.set_vocabulary(_org_id(), terms)
+    return _back("vocabulary")
 
 
 @bp.post("/users")

@@ -35,8 +35,15 @@ MAX_HOTWORD_CHARS = 400
 LANGUAGE_CODES = {"ja": "ja-JP", "en": "en-US"}
 
 
-def hotwords(options: TranscribeOptions) -> str | None:
-    """The organisation's terms as Whisper's hotword prompt, the most recently listed first."""
+def hotwords(options: TranscribeOptions, language: str) -> str | None:
+    """The organisation's terms as Whisper's hotword prompt, in the order the organisation lists them.
+
+    Not for Japanese: there the prompt makes Whisper base truncate and garble sentences
+    (bench/vocabulary.py); Japanese terms are matched by their reading after transcription
+    (`callsight_worker.timeline.vocabulary_fix`).
+    """
+    if language.lower().startswith("ja"):
+        return None
     terms: list[str] = []
     size = 0
     for term in options.vocabulary:
@@ -89,7 +96,7 @@ class WhisperTranscriber:
             condition_on_previous_text=False, no_speech_threshold=NO_SPEECH_PROB, log_prob_threshold=LOW_LOGPROB,
             compression_ratio_threshold=2.4,
             # each fallback decodes the window again: cap the worst case at 3 passes
-            temperature=tuple(temperature), hotwords=hotwords(options),
+            temperature=tuple(temperature), hotwords=hotwords(options, language),
         )
         if regions is None:
             raw, _ = self.model.transcribe(audio, vad_filter=True,

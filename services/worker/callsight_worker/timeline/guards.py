@@ -8,6 +8,9 @@ Each guard drops words and counts them by reason, so nothing is dropped silently
   classic hallucination on silence, noise, hold music).
 * `repetition_loop`: the decoder got stuck: a unit of up to `loop_max_unit` words repeated
   `loop_min_repeats`+ times in a row (one word: one more repeat). The first occurrence stays.
+* `prompt_leak`: the organisation's vocabulary recited: two or more of its terms in a row,
+  in the order the engine was given them. Whisper sometimes "transcribes" its hotword
+  prompt after a short utterance; nobody lists product names back to back like that.
 * `stock_phrase`: phrases Whisper emits on non-speech, learnt from subtitles. Phrases
   no caller says ("thanks for watching", "ご視聴ありがとうございました") are always dropped;
   plausible ones ("thank you", "ありがとうございました") only when the segment that holds
@@ -147,9 +150,43 @@ def _stock_phrases(words: list[Word], speech: ChannelSpeech | None, language: st
     return drop
 
 
+def _prompt_leak(keys: list[str], vocabulary: tuple[str, ...]) -> set[int]:
+    """Indexes of words that recite two or more vocabulary terms in a row, in the given order."""
+    terms = [normalise(t) for t in vocabulary if normalise(t)]
+    if len(terms) < 2:
+        return set()
+    drop: set[int] = set()
+    i = 0
+    while i < len(keys):
+        run: list[tuple[int, int, int]] = []  # (term index, first word, end word)
+        j = i
+        while j < len(keys):
+            match = None
+            for k, term in enumerate(terms):
+                if run and k <= run[-1][0]:
+                    continue
+                span = _phrase_span(keys[j:], term)
+                if span is not None and span[0] == 0:
+                    match = (k, j, j + span[1])
+                    break
+            if match is None:
+                break
+            run.append(match)
+            j = match[2]
+        if len(run) >= 2:
+            drop.update(range(run[0][1], run[-1][2]))
+            i = run[-1][2]
+        else:
+            i += 1
+    return drop
+
+
 def guard_words(segments: list[Segment], speech: ChannelSpeech | None, language: str,
-                cfg: TimelineConfig) -> tuple[list[Word], GuardReport]:
-    """The words of one side that survive every guard, in time order, and what was dropped."""
+                cfg: TimelineConfig, vocabulary: tuple[str, ...] = ()) -> tuple[list[Word], GuardReport]:
+    """The words of one side that survive every guard, in time order, and what was dropped.
+
+    `vocabulary`: the terms the engine was given, in that order (for `prompt_leak`).
+    """
     report = GuardReport()
     kept: list[Word] = []
     for segment in segments:
@@ -163,11 +200,15 @@ def guard_words(segments: list[Segment], speech: ChannelSpeech | None, language:
             looped.update(range(a, b))
         report.drop("repetition_loop", [w for i, w in enumerate(words) if i in looped])
         words = [w for i, w in enumerate(words) if i not in looped]
-        # 2. stock phrases
+        # 2. the engine's prompt recited
+        leaked = _prompt_leak([normalise(w.text) for w in words], vocabulary)
+        report.drop("prompt_leak", [w for i, w in enumerate(words) if i in leaked])
+        words = [w for i, w in enumerate(words) if i not in leaked]
+        # 3. stock phrases
         stock = _stock_phrases(words, speech, language, cfg) if words else set()
         report.drop("stock_phrase", [w for i, w in enumerate(words) if i in stock])
         words = [w for i, w in enumerate(words) if i not in stock]
-        # 3. words on frames that are not this side's own speech
+        # 4. words on frames that are not this side's own speech
         for w in words:
             if speech is None:
                 kept.append(w)
