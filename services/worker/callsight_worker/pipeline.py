@@ -23,7 +23,7 @@ from callsight.db.calls_repo import LanguageDecision
 from callsight.telemetry import tracer
 from callsight_worker import language as lang
 from callsight_worker.decode import DecodedAudio, decode
-from callsight_worker.engines.base import TranscribeOptions, Transcriber, VocabularyTerm
+from callsight_worker.engines.base import MultiChannelTranscriber, TranscribeOptions, Transcriber, VocabularyTerm
 from callsight_worker.speech import channels as speech_channels
 from callsight_worker.speech.channels import ChannelSpeech, SpeechConfig
 from callsight_worker.timeline.config import TimelineConfig
@@ -152,24 +152,30 @@ def transcribe_file(
     with _tracer.start_as_current_span("transcribe") as span:
         span.set_attribute("callsight.engine", engine.name)
         span.set_attribute("callsight.audio_seconds", audio.duration_s)
-        for speaker, samples, channel, channel_regions, weight in zip(speakers, audio.channels, speech, regions, weights,
-                                                                     strict=True):
-            channel_options = replace(
-                options, vocabulary=vocabulary_for(request.vocabulary, decision.language),
-                source_sample_rate=audio.source_sample_rate,
-                speech_regions=channel_regions,
-                on_progress=_channel_progress(tell, done_s, weight, total_s),
-            )
-            heard = engine.transcribe(samples, decision.language, channel_options)
-            done_s += weight
-            tell("transcribe", done_s / total_s if total_s > 0 else 1.0)
+        vocabulary = vocabulary_for(request.vocabulary, decision.language)
+        per_channel = [replace(options, vocabulary=vocabulary, source_sample_rate=audio.source_sample_rate,
+                               speech_regions=channel_regions,
+                               on_progress=_channel_progress(tell, sum(weights[:i]), weights[i], total_s))
+                       for i, channel_regions in enumerate(regions)]
+        if isinstance(engine, MultiChannelTranscriber):
+            # all channels in one go: Whisper batches their speech together
+            heard_all = engine.transcribe_channels(list(zip(audio.channels, per_channel, strict=True)), decision.language,
+                                                   _channel_progress(tell, 0.0, total_s, total_s))
+        else:
+            heard_all = []
+            for samples, channel_options, weight in zip(audio.channels, per_channel, weights, strict=True):
+                heard_all.append(engine.transcribe(samples, decision.language, channel_options))
+                done_s += weight
+                tell("transcribe", done_s / total_s if total_s > 0 else 1.0)
+        for speaker, channel, heard in zip(speakers, speech, heard_all, strict=True):
             model = heard.model
             words, reports[speaker] = guard_words(heard.segments, channel, decision.language, cfg,
-                                                  tuple(t.text for t in channel_options.vocabulary))
+                                                  tuple(t.text for t in vocabulary))
             said = build_utterances(speaker, words, channel, decision.language, cfg)
-            if channel_options.vocabulary and decision.language.startswith("ja"):
-                said = [apply_japanese_vocabulary(t, channel_options.vocabulary) for t in said]
+            if vocabulary and decision.language.startswith("ja"):
+                said = [apply_japanese_vocabulary(t, vocabulary) for t in said]
             utterances += said
+    tell("transcribe", 1.0)
     timings["transcribe"] = time.perf_counter() - t1
 
     turns = assemble(utterances, decision.language, cfg)

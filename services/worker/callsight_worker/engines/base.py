@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 import numpy.typing as npt
@@ -121,6 +121,16 @@ class TransientTranscriptionError(TranscriptionError):
 
 
 Audio = npt.NDArray[np.float32]
+
+
+@runtime_checkable
+class MultiChannelTranscriber(Protocol):
+    """An engine that does better with all channels of a call at once (Whisper batches them)."""
+
+    def transcribe_channels(self, channels: list[tuple[Audio, TranscribeOptions]], language: str,
+                            on_progress: Callable[[float], None] | None = None) -> list[ChannelTranscript]:
+        """One result per channel, in order; `on_progress` is told the fraction decoded of all of them."""
+        ...
 
 
 class Transcriber(Protocol):

@@ -1,24 +1,30 @@
 """The default offline engine: faster-whisper with Whisper base, int8 on CPU.
 
-It decodes only what the pipeline says is the channel's own speech
-(`TranscribeOptions.speech_regions`): the regions are cut out, joined, decoded as one
-stream and the word times mapped back, the way faster-whisper's own VAD filter does it,
-but with the pipeline's regions, so the other side's echo is never decoded at all. Without
-regions (a caller that knows nothing about the audio) the bundled Silero VAD is used.
+It decodes only what the pipeline says is each channel's own speech
+(`TranscribeOptions.speech_regions`), so the other side's echo and the silences are never
+decoded at all. The regions of *all* channels of a call are cut out, packed into windows of
+at most 30 s (cut at region boundaries, a longer region at its quietest moment) and decoded
+together by faster-whisper's `BatchedInferencePipeline`, `batch_size` windows at a time:
+one call keeps every core busy, where decoding channel after channel with Whisper's
+sequential 30 s windows left most of the time to single-threaded parts (measured in
+bench/results.md). Word times are mapped back to each channel's own timeline.
 
-A segment that collapsed into a repetition loop is decoded again region by region with
-temperature fallback; whatever loop remains is removed by the timeline's guards.
+Without regions (a caller that knows nothing about the audio) the bundled Silero VAD is used
+on the sequential path. A window that collapsed into a repetition loop is decoded again
+region by region with temperature fallback; whatever loop remains is removed by the
+timeline's guards.
 """
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-from faster_whisper import WhisperModel
+from faster_whisper import BatchedInferencePipeline, WhisperModel
 from faster_whisper.transcribe import restore_speech_timestamps
 from faster_whisper.vad import collect_chunks
 
@@ -27,12 +33,16 @@ from callsight_worker.model import MODEL_NAME, ensure_model
 from callsight_worker.timeline.config import TimelineConfig
 from callsight_worker.timeline.guards import loop_spans, normalise
 
+log = logging.getLogger(__name__)
+
 SILENCE_RMS = 1e-4  # about -80 dBFS: nothing audible on this channel
 NO_SPEECH_PROB = 0.6
 LOW_LOGPROB = -1.0
 # Whisper's prompt holds at most 223 tokens; hotwords past ~120 tokens crowd out the context
 MAX_HOTWORD_CHARS = 400
 LANGUAGE_CODES = {"ja": "ja-JP", "en": "en-US"}
+WINDOW = 30 * SAMPLE_RATE  # Whisper's input
+MIN_CUT = 20 * SAMPLE_RATE  # a region longer than a window is cut at its quietest 100 ms after 20 s
 
 
 def hotwords(options: TranscribeOptions, language: str) -> str | None:
@@ -68,26 +78,79 @@ def _reporting(segments: Iterable[Any], decoded_s: float, on_progress: Callable[
 class WhisperTranscriber:
     name = "whisper"
 
-    def __init__(self, model_dir: Path, threads: int = 1, beam_size: int = 5) -> None:
+    def __init__(self, model_dir: Path, threads: int = 1, beam_size: int = 5, batch_size: int = 8) -> None:
         ensure_model(model_dir)
         self.model = WhisperModel(str(model_dir), device="cpu", compute_type="int8", cpu_threads=threads, num_workers=1)
+        self.batched = BatchedInferencePipeline(self.model)
         self.beam_size = beam_size
+        self.batch_size = batch_size
         self._lock = threading.Lock()
 
     # ---- transcription ---------------------------------------------------------------
 
     def transcribe(self, audio: Audio, language: str, options: TranscribeOptions = TranscribeOptions()) -> ChannelTranscript:
-        result = ChannelTranscript(language=language, engine=self.name, model=MODEL_NAME)
-        if audio.size == 0 or float(np.sqrt(np.mean(np.square(audio, dtype=np.float64)))) < SILENCE_RMS:
-            return result
-        regions = options.speech_regions
-        if regions is not None and not regions:
-            return result  # the pipeline found no speech of this side
-        with self._lock:
-            segments = self._decode(audio, language, options, regions)
-            segments = self._redecode_loops(audio, language, options, segments, regions)
-        result.segments.extend(segments)
-        return result
+        return self.transcribe_channels([(audio, options)], language, options.on_progress)[0]
+
+    def transcribe_channels(self, channels: list[tuple[Audio, TranscribeOptions]], language: str,
+                            on_progress: Callable[[float], None] | None = None) -> list[ChannelTranscript]:
+        results = [ChannelTranscript(language=language, engine=self.name, model=MODEL_NAME) for _ in channels]
+        batch: list[_Channel] = []
+        for i, (audio, options) in enumerate(channels):
+            if audio.size == 0 or float(np.sqrt(np.mean(np.square(audio, dtype=np.float64)))) < SILENCE_RMS:
+                continue
+            if options.speech_regions is None:  # nothing known about the audio: Silero VAD, sequentially
+                with self._lock:
+                    results[i].segments.extend(self._decode(audio, language, options, None))
+                continue
+            chunks = [{"start": int(a * SAMPLE_RATE), "end": min(audio.size, int(b * SAMPLE_RATE))}
+                      for a, b in options.speech_regions]
+            chunks = [c for c in chunks if c["end"] > c["start"]]
+            if chunks:  # no regions: the pipeline found no speech of this side
+                batch.append(_Channel(i, audio, options, chunks))
+        if batch:
+            with self._lock:
+                decoded = self._decode_batched(batch, language, on_progress)
+                for channel in batch:
+                    segments = self._redecode_loops(channel.audio, language, channel.options, decoded[channel.index],
+                                                    channel.options.speech_regions)
+                    results[channel.index].segments.extend(segments)
+        return results
+
+    def _decode_batched(self, channels: list[_Channel], language: str,
+                        on_progress: Callable[[float], None] | None) -> dict[int, list[Segment]]:
+        """Every channel's regions, joined per channel, packed in windows, decoded in batches."""
+        joined: list[Audio] = []
+        windows: list[tuple[int, int]] = []
+        offset = 0
+        for channel in channels:
+            pieces, _ = collect_chunks(channel.audio, channel.chunks)
+            audio = np.concatenate(pieces).astype(np.float32, copy=False)
+            channel.offset, channel.length = offset, audio.size
+            windows += [(offset + a, offset + b) for a, b in _windows(audio, channel.chunks)]
+            joined.append(audio)
+            offset += audio.size
+        everything = np.concatenate(joined)
+        del joined
+        raw, _ = self.batched.transcribe(
+            everything, language=language.split("-")[0], task="transcribe", beam_size=self.beam_size,
+            word_timestamps=True, without_timestamps=True, batch_size=self.batch_size,
+            clip_timestamps=[{"start": a / SAMPLE_RATE, "end": b / SAMPLE_RATE} for a, b in windows],
+            hotwords=hotwords(channels[0].options, language), log_prob_threshold=LOW_LOGPROB,
+            no_speech_threshold=NO_SPEECH_PROB, temperature=0.0,
+        )
+        by_channel: dict[int, list[Any]] = {c.index: [] for c in channels}
+        total = everything.size
+        for seg in raw:
+            # the window a segment came from (its `seek`, in frames) tells the channel; its own
+            # start can round to just before the window
+            at = int(seg.seek / self.model.frames_per_second * SAMPLE_RATE) + SAMPLE_RATE // 50
+            channel = next((c for c in channels if c.offset <= at < c.offset + c.length), channels[-1])
+            by_channel[channel.index].append(_shifted(seg, channel.offset / SAMPLE_RATE))
+            if on_progress is not None and total:
+                on_progress(min(1.0, seg.end * SAMPLE_RATE / total))
+        return {c.index: _per_region(self._segments(restore_speech_timestamps(by_channel[c.index], c.chunks,
+                                                                                SAMPLE_RATE)), c.options.speech_regions or ())
+                for c in channels}
 
     def _decode(self, audio: Audio, language: str, options: TranscribeOptions,
                 regions: tuple[tuple[float, float], ...] | None, temperature: Iterable[float] = (0.0, 0.2, 0.4)) -> list[Segment]:
@@ -141,6 +204,7 @@ class WhisperTranscriber:
             if not loop_spans([normalise(w.text) for w in seg.words], cfg):
                 out.append(seg)
                 continue
+            log.info("repetition loop in %.1f-%.1f s (%s...): decoding its speech again", seg.start, seg.end, seg.text[:60])
             under = tuple(r for r in regions if r[1] > seg.start and r[0] < seg.end)
             again: list[Segment] = []
             for region in under:
@@ -155,3 +219,60 @@ class WhisperTranscriber:
         with self._lock:
             _lang, _p, probs = self.model.detect_language(audio=audio[: 30 * SAMPLE_RATE])
         return {LANGUAGE_CODES[code]: float(p) for code, p in probs if code in LANGUAGE_CODES}
+
+
+class _Channel:
+    """One channel in a batched decode: where its joined speech sits in the batch."""
+
+    def __init__(self, index: int, audio: Audio, options: TranscribeOptions, chunks: list[dict[str, int]]) -> None:
+        self.index, self.audio, self.options, self.chunks = index, audio, options, chunks
+        self.offset = self.length = 0
+
+
+def _windows(joined: Audio, chunks: list[dict[str, int]]) -> list[tuple[int, int]]:
+    """Windows of at most 30 s over a channel's joined speech: cut between regions when one ends
+    near the limit, and a region that does not fit at its quietest 100 ms after 20 s."""
+    bounds = np.cumsum([0] + [c["end"] - c["start"] for c in chunks])
+    out: list[tuple[int, int]] = []
+    start = 0
+    while joined.size - start > WINDOW:
+        inside = [int(b) for b in bounds if start + MIN_CUT <= b <= start + WINDOW]
+        if inside:
+            cut = inside[-1]
+        else:
+            hop = SAMPLE_RATE // 10
+            frames = joined[start + MIN_CUT: start + WINDOW].reshape(-1, hop)
+            cut = start + MIN_CUT + int(np.argmin(np.mean(frames**2, axis=1))) * hop + hop // 2
+        out.append((start, cut))
+        start = cut
+    if joined.size > start:
+        out.append((start, joined.size))
+    return out
+
+
+def _shifted(seg: Any, by_s: float) -> Any:
+    """A batched segment's times moved from the whole batch to its channel's joined speech."""
+    seg.start, seg.end = seg.start - by_s, seg.end - by_s
+    for w in seg.words or []:
+        w.start, w.end = w.start - by_s, w.end - by_s
+    return seg
+
+
+def _per_region(segments: list[Segment], regions: tuple[tuple[float, float], ...]) -> list[Segment]:
+    """A batched window holds many utterances in one segment: split its words by speech region,
+    so a loop found later is decoded again region by region, not the whole window."""
+    if not regions:
+        return segments
+    starts = [a for a, _ in regions]
+    out: list[Segment] = []
+    for seg in segments:
+        groups: dict[int, list[Word]] = {}
+        for w in seg.words:
+            k = max(0, int(np.searchsorted(starts, (w.start + w.end) / 2, side="right")) - 1)
+            groups.setdefault(k, []).append(w)
+        for words in (groups[k] for k in sorted(groups)):
+            joiner = "" if all(not w.text.isascii() for w in words) else " "
+            out.append(Segment(start=words[0].start, end=words[-1].end, text=joiner.join(w.text for w in words),
+                               words=tuple(words), avg_logprob=seg.avg_logprob, no_speech_prob=seg.no_speech_prob,
+                               compression_ratio=seg.compression_ratio))
+    return out
