@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 import time
 import uuid
 from pathlib import Path
@@ -73,13 +72,16 @@ def test_a_done_call_carries_its_analysis_and_the_metrics_match_the_turns(analys
     assert analysis["call_id"] == call_id
 
 
-def test_the_analysis_is_also_in_s3_next_to_the_transcript(analysed_call: tuple[Api, str], admin: Any,
-                                                            s3: Any, stack: Any) -> None:
+def test_s3_holds_only_the_recording_the_analysis_is_in_postgresql(analysed_call: tuple[Api, str], admin: Any,
+                                                                    s3: Any, stack: Any) -> None:
+    """One owner for each piece of data: the transcript and analysis JSON copies in S3 had no
+    reader and are gone; the call's S3 prefix holds its recording only."""
     client, call_id = analysed_call
     call = admin.calls.get(client_org(admin, client), call_id)
-    body = s3.get_object(Bucket=stack.env["CALLSIGHT_S3_BUCKET"],
-                         Key=f"orgs/{call.org_id}/calls/{call.uid}/analysis.json")["Body"].read()
-    assert json.loads(body)["call_id"] == call_id
+    listed = s3.list_objects_v2(Bucket=stack.env["CALLSIGHT_S3_BUCKET"], Prefix=f"orgs/{call.org_id}/calls/{call.uid}/")
+    assert [o["Key"] for o in listed.get("Contents", [])] == [call.audio_key]
+    assert AnalysisRepository(admin.engine).get(call.org_id, call.uid) is not None
+    assert client.get(f"/api/calls/{call_id}/analysis").json()["call_id"] == call_id
 
 
 def client_org(admin: Any, client: Api) -> str:

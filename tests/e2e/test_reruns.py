@@ -29,7 +29,8 @@ LINES = ("Thank you for calling Acme, this is Dana speaking.", "Hi, my router ke
          "I am sorry to hear that, let me check your line.", "Thanks, that would be great.")
 
 
-def seed_done_call(admin: Any, org_id: str, operator: str = "op-r", day: dt.date = dt.date(2026, 3, 2)) -> str:
+def seed_done_call(admin: Any, org_id: str, operator: str = "op-r", day: dt.date = dt.date(2026, 3, 2),
+                   lines: tuple[str, ...] = LINES) -> str:
     """A Done call with a stored transcript, written as a transcription worker writes it."""
     uid, call_id = str(uuid.uuid4()), unique("rerun")
     admin.outbox.create(uid=uid, org_id=org_id, call_id=call_id, language="en-US", operator_id=operator,
@@ -37,9 +38,9 @@ def seed_done_call(admin: Any, org_id: str, operator: str = "op-r", day: dt.date
                         audio_key=f"orgs/{org_id}/calls/{uid}/audio")
     assert admin.calls.claim(uid, 1, "seed") is not None
     turns: list[dict[str, Any]] = [{"speaker": ("operator", "customer")[i % 2], "start": 4.0 * i, "end": 4.0 * i + 3.0, "text": line,
-              "words": []} for i, line in enumerate(LINES)]
+              "words": []} for i, line in enumerate(lines)]
     transcript = {"language": "en-US", "engine": "seed", "model": "seed", "speaker_mode": "stereo",
-                  "duration_s": 16.0, "text": " ".join(LINES), "turns": turns}
+                  "duration_s": 4.0 * len(lines), "text": " ".join(lines), "turns": turns}
     assert admin.calls.complete(uid, 1, transcript, None) is not None
     return call_id
 

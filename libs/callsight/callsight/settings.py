@@ -142,13 +142,17 @@ class AnalysisQueueSettings(SqsSettings):
     analysis_dlq_url: str | None = env("CALLSIGHT_ANALYSIS_DLQ_URL", None, "Its dead-letter queue")
 
 
-class JobSettings(EnvSettings):
-    """How a worker holds a job: visibility, attempts, the longest job."""
+class AttemptSettings(EnvSettings):
+    max_attempts: int = env("CALLSIGHT_MAX_ATTEMPTS", 3, (
+        "Receives before a job goes to the dead-letter queue (and its call is Failed, or its re-run goes on "
+        "without it)"), gt=0)
+
+
+class JobSettings(AttemptSettings):
+    """How a transcription worker holds a job: visibility, attempts, the longest job."""
 
     visibility_timeout_s: int = env("CALLSIGHT_VISIBILITY_TIMEOUT_S", 300, (
         "Seconds a received job stays invisible; the worker extends it while it works"), gt=0)
-    max_attempts: int = env("CALLSIGHT_MAX_ATTEMPTS", 3, (
-        "Receives before a job goes to the dead-letter queue and its call is Failed"), gt=0)
     max_job_seconds: int = env("CALLSIGHT_MAX_JOB_SECONDS", 3600, (
         "The longest a worker works on one job; past it the call is Failed with that reason and the "
         "worker restarts"), gt=0)

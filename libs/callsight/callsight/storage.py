@@ -1,8 +1,8 @@
-"""AudioStore: recordings and transcripts in S3, streamed in parts, never whole in memory."""
+"""AudioStore: the recordings in S3 (the only objects Callsight keeps there), streamed in
+parts, never whole in memory. Transcripts and analyses live in PostgreSQL."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Protocol
@@ -121,19 +121,6 @@ class AudioStore:
             raise StorageUnavailable(str(exc)) from exc
         return obj["Body"], obj
 
-    def put_json(self, key: str, value: Any) -> None:
-        try:
-            self.client.put_object(
-                Bucket=self.bucket, Key=key, Body=json.dumps(value, ensure_ascii=False).encode(),
-                ContentType="application/json; charset=utf-8",
-            )
-        except (BotoCoreError, ClientError) as exc:
-            raise StorageUnavailable(str(exc)) from exc
-
-    def get_json(self, key: str) -> Any:
-        body, _ = self.open(key)
-        return json.loads(body.read())
-
     def delete(self, key: str) -> None:
         try:
             self.client.delete_object(Bucket=self.bucket, Key=key)
@@ -161,11 +148,3 @@ class AudioStore:
 def audio_key(org_id: str, call_uid: str) -> str:
     """Keys are built from ids we generate, never from a client's file name."""
     return f"orgs/{org_id}/calls/{call_uid}/audio"
-
-
-def transcript_key(org_id: str, call_uid: str) -> str:
-    return f"orgs/{org_id}/calls/{call_uid}/transcript.json"
-
-
-def analysis_key(org_id: str, call_uid: str) -> str:
-    return f"orgs/{org_id}/calls/{call_uid}/analysis.json"

@@ -49,9 +49,10 @@ def main() -> int:
     model_ready.set()
 
     def abandon_watch() -> None:
+        # a second SIGTERM, or a job past CALLSIGHT_MAX_JOB_SECONDS: end now, whatever runs
         worker.abandon.wait()
         worker.release_current()
-        os._exit(0)
+        os._exit(worker.exit_code)
 
     threading.Thread(target=abandon_watch, daemon=True).start()
     reconciler = Reconciler(settings, calls, queue, cache)

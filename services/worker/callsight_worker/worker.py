@@ -27,7 +27,7 @@ from callsight.enqueue import analysis_job
 from callsight.jobqueue import JobQueue, QueueUnavailable, ReceivedJob
 from callsight.logs import log_context
 from callsight.status_cache import StatusCache
-from callsight.storage import AudioStore, StorageUnavailable, analysis_key, transcript_key
+from callsight.storage import AudioStore, StorageUnavailable
 from callsight.telemetry import attached, tracer
 from callsight.v1 import job_pb2
 from callsight_worker.call_analyser import CallAnalyser
@@ -80,6 +80,7 @@ class Worker:
         self.abandon = threading.Event()  # give the current job back now
         self.current: ReceivedJob[job_pb2.TranscriptionJob] | None = None
         self.speed = SpeedHistory()  # this worker's measured speed: the ETA before a job measures its own
+        self.exit_code = 0  # non-zero once a job overran CALLSIGHT_MAX_JOB_SECONDS
 
     # ---- lifecycle ---------------------------------------------------------------
 
@@ -202,13 +203,12 @@ class Worker:
         with step("analyse"):
             analysed = self._analyse(result.transcript, org, analyse=bool(org and org.auto_generate_analytics))
         transcript = analysed.transcript.to_dict()
-        key = transcript_key(call.org_id, call.uid)
         progress.report("store", 0.0)
         with step("store"):
-            self.audio.put_json(key, {"call_id": call.call_id, **transcript})
             # the analysis is stored before Done, so every Done call of the organisation carries it
-            self._store_analysis(call, analysed)
-            finished = self.calls.complete(call.uid, call.generation, transcript, key,
+            self.analyser.store(call, analysed)
+            # PostgreSQL holds the one transcript (and the analysis): no copy in S3 that nothing reads
+            finished = self.calls.complete(call.uid, call.generation, transcript, None,
                                            language=result.language, warnings=result.warnings)
             reporter.stop()  # nothing about this attempt may follow its Done
         if finished is not None:
@@ -221,11 +221,6 @@ class Worker:
 
     def _analyse(self, transcript: Transcript, org: OrgRecord | None, analyse: bool) -> AnalysedCall:
         return self.analyser.analyse(transcript, org, analyse)
-
-    def _store_analysis(self, call: CallRecord, analysed: AnalysedCall) -> None:
-        if analysed.result is not None:
-            self.audio.put_json(analysis_key(call.org_id, call.uid), {"call_id": call.call_id, **analysed.result})
-        self.analyser.store(call, analysed)
 
     def _forward_analysis(self, received: ReceivedJob[job_pb2.TranscriptionJob]) -> None:
         """An analysis job from a gateway older than the analysis queue: it belongs there."""
@@ -265,15 +260,42 @@ class Worker:
     # ---- helpers --------------------------------------------------------------------
 
     def _heartbeat(self, received: ReceivedJob[job_pb2.TranscriptionJob], call: CallRecord, done: threading.Event) -> None:
+        """Keeps the job invisible and the call alive while it runs, and enforces
+        CALLSIGHT_MAX_JOB_SECONDS: a job past it is failed (see `_overran`)."""
         interval = max(1.0, self.settings.visibility_timeout_s / 3)
-        while not done.wait(interval):
+        deadline = time.monotonic() + self.settings.max_job_seconds
+        while not done.wait(max(0.2, min(interval, deadline - time.monotonic()))):
             if self.abandon.is_set():
+                break
+            if time.monotonic() >= deadline:
+                self._overran(received, call)
                 break
             try:
                 self.queue.extend(received.receipt_handle, self.settings.visibility_timeout_s)
                 self.calls.heartbeat(call.uid, call.generation)
             except Exception as exc:  # a missed beat is retried next interval
                 log.warning("heartbeat failed: %s", exc)
+
+    def _overran(self, received: ReceivedJob[job_pb2.TranscriptionJob], call: CallRecord) -> None:
+        """The job ran past CALLSIGHT_MAX_JOB_SECONDS: the call is Failed with that reason
+        (another try would take as long), its job deleted, and this process ends: the
+        transcription in progress cannot be interrupted from here, and the supervisor
+        (Kubernetes, or the local launcher) starts a fresh worker."""
+        limit = self.settings.max_job_seconds
+        reason = (f"Processing took longer than the limit of {limit} s (CALLSIGHT_MAX_JOB_SECONDS); "
+                  "split the recording, or raise the limit")
+        log.error("job overran its limit of %d s: failing the call and restarting this worker", limit)
+        try:
+            failed = self.calls.fail(call.uid, call.generation, reason)
+            if failed is not None:
+                self._publish(failed, "Processing")
+        except Exception:  # PostgreSQL away: the reconciler fails it once its heartbeats stop
+            log.exception("could not mark the overrunning call Failed")
+        self._delete(received)
+        JOBS.labels("overran").inc()
+        self.exit_code = 3
+        self.stopping.set()
+        self.abandon.set()
 
     def _delete(self, received: ReceivedJob[job_pb2.TranscriptionJob]) -> None:
         try:

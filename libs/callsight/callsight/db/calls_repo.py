@@ -200,11 +200,12 @@ class CallRepository:
             )
 
     def complete(
-        self, uid: str, generation: int, transcript: dict[str, Any], s3_key: str,
+        self, uid: str, generation: int, transcript: dict[str, Any], s3_key: str | None,
         language: LanguageDecision | None = None, warnings: builtins.list[dict[str, str]] | None = None,
     ) -> CallRecord | None:
         """Store the transcript and mark Done in one transaction; None if already final.
 
+        `s3_key`: None since the transcript's S3 copy (which nothing read) was dropped.
         `language`: what the worker decided the call's language is (and why); `warnings`:
         what a supervisor should know about the result. Both are written with Done.
         """

@@ -5,15 +5,15 @@ from __future__ import annotations
 import os
 import socket
 
-from callsight.settings import AnalysisQueueSettings, JobSettings, ServiceSettings, SummarySettings, env
+from callsight.settings import AnalysisQueueSettings, AttemptSettings, ServiceSettings, SummarySettings, env
 
 
-class AnalysisWorkerSettings(ServiceSettings, AnalysisQueueSettings, JobSettings, SummarySettings):
+class AnalysisWorkerSettings(ServiceSettings, AnalysisQueueSettings, AttemptSettings, SummarySettings):
     ops_port: int = env("OPS_PORT", 9090, "HTTP port of /healthz, /readyz and /metrics")
     worker_id: str = env("CALLSIGHT_WORKER_ID", f"{socket.gethostname()}-{os.getpid()}",
                          "Names this worker in logs", shown_default="hostname-pid")
     rerun_drip_per_s: float = env("CALLSIGHT_RERUN_DRIP_PER_S", 20.0, (
-        "Analysis jobs per second a re-run is enqueued at, by all producers of one worker"), gt=0)
+        "Analysis jobs per second one analysis worker's producer enqueues for re-runs"), gt=0)
     rerun_max_queued: int = env("CALLSIGHT_RERUN_MAX_QUEUED", 500, (
         "A re-run waits while the analysis queue holds this many jobs, so one call's re-run never waits long"), gt=0)
     requeue_after_s: int = env("CALLSIGHT_REQUEUE_AFTER_S", 900, (
