@@ -182,7 +182,9 @@ class Stack:
             env={**env, "PORT": str(ports["gateway"])},
             healthy=servers.http_ok(f"http://127.0.0.1:{ports['gateway']}/readyz"),
         ))
-        threads = max(1, (os.cpu_count() or 2) // max(1, self.workers))
+        # no CALLSIGHT_WHISPER_THREADS unless asked: each worker uses every core it is given, so
+        # a lone call gets both cores of a 2-core machine (bench/results.md: threads)
+        threads = {"CALLSIGHT_WHISPER_THREADS": env["CALLSIGHT_WHISPER_THREADS"]} if "CALLSIGHT_WHISPER_THREADS" in env else {}
         for i in range(1, self.workers + 1):
             self._start(ProcessSpec(
                 name=f"worker-{i}",
@@ -191,7 +193,7 @@ class Stack:
                     **env,
                     "OPS_PORT": str(ports[f"worker_{i}_ops"]),
                     "CALLSIGHT_WORKER_ID": f"worker-{i}",
-                    "CALLSIGHT_WHISPER_THREADS": env.get("CALLSIGHT_WHISPER_THREADS", str(threads)),
+                    **threads,
                 },
                 healthy=servers.http_ok(f"http://127.0.0.1:{ports[f'worker_{i}_ops']}/readyz"),
                 start_timeout_s=120,

@@ -1,9 +1,19 @@
-"""Decoding any supported recording into 16 kHz float32 channels with PyAV (bundled FFmpeg)."""
+"""Decoding any supported recording into 16 kHz float32 channels with PyAV (bundled FFmpeg).
+
+Streamed: FFmpeg's frames are resampled and written block by block (`BLOCK` samples) to
+one temporary file per channel, and each channel comes back as a float32 array mapped
+from its file (np.memmap). A 4-hour stereo call is 1.8 GB of float32: it lives on disk
+(the job's temp space), never in the worker's memory, and never twice. The files are
+unlinked as soon as they are created, so they vanish with the arrays, even on a crash.
+Whoever reads a whole channel does it in blocks (`callsight_worker.samples`).
+"""
 
 from __future__ import annotations
 
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 import av
 import numpy as np
@@ -16,6 +26,7 @@ ALLOWED_CODECS = {
     "m4a": {"aac", "alac", "mp3", "mp3float", "aac_fixed"},
     "ogg": {"opus", "libopus", "vorbis", "libvorbis", "flac"},
 }
+BLOCK = 10 * SAMPLE_RATE  # resampled samples gathered before they are written: 10 s, 1.3 MB for stereo
 
 
 class UndecodableAudio(Exception):
@@ -24,14 +35,57 @@ class UndecodableAudio(Exception):
 
 @dataclass
 class DecodedAudio:
-    channels: list[Audio]  # one float32 array per channel (at most two), 16 kHz
+    channels: list[Audio]  # one float32 array per channel (at most two), 16 kHz, file-backed
     duration_s: float
     source_channels: int
     source_sample_rate: int
     codec: str
 
 
-def decode(path: Path, audio_format: str, max_duration_s: float) -> DecodedAudio:
+class ChannelFiles:
+    """Resampled frames in, one float32 file per channel out, written a block at a time."""
+
+    def __init__(self, channels: int, block: int = BLOCK, directory: Path | None = None) -> None:
+        # closed by arrays() or close(); unlinked from the start
+        self.files: list[IO[bytes]] = [tempfile.TemporaryFile(prefix="callsight-pcm-", dir=directory)  # noqa: SIM115
+                                       for _ in range(channels)]
+        self.block = block
+        self.pending: list[np.ndarray] = []
+        self.pending_n = 0
+        self.total = 0
+
+    def add(self, frames: np.ndarray) -> None:
+        """frames: (channels, n) samples."""
+        self.pending.append(frames)
+        self.pending_n += frames.shape[1]
+        self.total += frames.shape[1]
+        if self.pending_n >= self.block:
+            self.flush()
+
+    def flush(self) -> None:
+        if not self.pending:
+            return
+        data = np.concatenate(self.pending, axis=1).astype(np.float32, copy=False)
+        self.pending, self.pending_n = [], 0
+        if not np.isfinite(data).all():
+            data = np.nan_to_num(data, nan=0.0, posinf=0.0, neginf=0.0)
+        for channel, f in zip(data, self.files, strict=True):
+            f.write(np.ascontiguousarray(channel).data)
+
+    def arrays(self) -> list[Audio]:
+        """Every channel as a float32 array mapped from its file; the files are closed here."""
+        self.flush()
+        try:
+            return [np.memmap(f, dtype=np.float32, mode="r+", shape=(self.total,)) for f in self.files]
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        for f in self.files:
+            f.close()
+
+
+def decode(path: Path, audio_format: str, max_duration_s: float, block: int = BLOCK) -> DecodedAudio:
     try:
         container = av.open(str(path), metadata_errors="ignore")
     except (av.error.FFmpegError, UnicodeDecodeError, ValueError) as exc:
@@ -52,33 +106,29 @@ def decode(path: Path, audio_format: str, max_duration_s: float) -> DecodedAudio
             raise UndecodableAudio("the audio stream declares no channels or no sample rate")
         keep = 2 if src_channels >= 2 else 1
         resampler = av.AudioResampler(format="fltp", layout="stereo" if keep == 2 else "mono", rate=SAMPLE_RATE)
-        chunks: list[np.ndarray] = []
-        total = 0
+        out = ChannelFiles(keep, block)
         limit = int(max_duration_s * SAMPLE_RATE)
         try:
-            for frame in container.decode(stream):
-                for out in resampler.resample(frame):
-                    arr = out.to_ndarray()
-                    chunks.append(arr)
-                    total += arr.shape[1]
-                if total > limit:
-                    raise UndecodableAudio(f"the recording is longer than the {max_duration_s / 3600:.0f} h limit")
-            for out in resampler.resample(None):
-                arr = out.to_ndarray()
-                chunks.append(arr)
-                total += arr.shape[1]
-        except av.error.FFmpegError as exc:
-            if total == 0:
-                raise UndecodableAudio(f"the audio data could not be decoded ({_why(exc)})") from None
-            # a truncated tail: keep what decoded cleanly
-    if total == 0:
-        raise UndecodableAudio("the file contains no decodable audio samples")
-    data = np.concatenate(chunks, axis=1).astype(np.float32, copy=False)
-    if not np.isfinite(data).all():
-        data = np.nan_to_num(data, nan=0.0, posinf=0.0, neginf=0.0)
+            try:
+                for frame in container.decode(stream):
+                    for resampled in resampler.resample(frame):
+                        out.add(resampled.to_ndarray())
+                    if out.total > limit:
+                        raise UndecodableAudio(f"the recording is longer than the {max_duration_s / 3600:.0f} h limit")
+                for resampled in resampler.resample(None):
+                    out.add(resampled.to_ndarray())
+            except av.error.FFmpegError as exc:
+                if out.total == 0:
+                    raise UndecodableAudio(f"the audio data could not be decoded ({_why(exc)})") from None
+                # a truncated tail: keep what decoded cleanly
+            if out.total == 0:
+                raise UndecodableAudio("the file contains no decodable audio samples")
+        except BaseException:
+            out.close()
+            raise
     return DecodedAudio(
-        channels=[np.ascontiguousarray(data[i]) for i in range(keep)],
-        duration_s=total / SAMPLE_RATE,
+        channels=out.arrays(),
+        duration_s=out.total / SAMPLE_RATE,
         source_channels=src_channels,
         source_sample_rate=src_rate,
         codec=codec,

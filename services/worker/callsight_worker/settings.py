@@ -23,6 +23,7 @@ from callsight.settings import (
     env,
     variable,
 )
+from callsight_worker.cpus import available_cpus
 from callsight_worker.model import default_model_dir
 
 
@@ -83,8 +84,10 @@ class WorkerSettings(AmiVoiceVariables, CacheSettings, StorageSettings, Transcri
                                  "Folder of the joined Whisper model", shown_default="CALLSIGHT_MODEL_CACHE/models/whisper-base")
     model_cache: Path | None = env("CALLSIGHT_MODEL_CACHE", None, "Cache folder of the model",
                                    shown_default="~/.cache/callsight")
-    whisper_threads: int = env("CALLSIGHT_WHISPER_THREADS", max(1, (os.cpu_count() or 2) // 2),
-                               "Threads of one faster-whisper transcription", gt=0, shown_default="half the CPUs")
+    whisper_threads: int = env("CALLSIGHT_WHISPER_THREADS", available_cpus(), (
+        "Threads of one call's transcription (one call decodes the speech of both channels in one batched pass, "
+        "so a lone worker keeps every core it is given busy)"), gt=0,
+        shown_default="the cores the worker is given: CPU affinity, cgroup CPU quota (Kubernetes limit)")
     requeue_after_s: int = env("CALLSIGHT_REQUEUE_AFTER_S", 900,
                                "The reconciler sends a Queued call's job again after this long, s", gt=0)
     progress_interval_s: float = env("CALLSIGHT_PROGRESS_INTERVAL_S", 2.0, (

@@ -30,6 +30,7 @@ from faster_whisper.vad import collect_chunks
 
 from callsight_worker.engines.base import SAMPLE_RATE, Audio, ChannelTranscript, Segment, TranscribeOptions, Word
 from callsight_worker.model import MODEL_NAME, ensure_model
+from callsight_worker.samples import release, rms
 from callsight_worker.timeline.config import TimelineConfig
 from callsight_worker.timeline.guards import loop_spans, normalise
 
@@ -43,6 +44,7 @@ MAX_HOTWORD_CHARS = 400
 LANGUAGE_CODES = {"ja": "ja-JP", "en": "en-US"}
 WINDOW = 30 * SAMPLE_RATE  # Whisper's input
 MIN_CUT = 20 * SAMPLE_RATE  # a region longer than a window is cut at its quietest 100 ms after 20 s
+ROUND_BATCHES = 8  # batches of windows handed to faster-whisper at once (see _decode_batched)
 
 
 def hotwords(options: TranscribeOptions, language: str) -> str | None:
@@ -96,7 +98,7 @@ class WhisperTranscriber:
         results = [ChannelTranscript(language=language, engine=self.name, model=MODEL_NAME) for _ in channels]
         batch: list[_Channel] = []
         for i, (audio, options) in enumerate(channels):
-            if audio.size == 0 or float(np.sqrt(np.mean(np.square(audio, dtype=np.float64)))) < SILENCE_RMS:
+            if audio.size == 0 or rms(audio) < SILENCE_RMS:
                 continue
             if options.speech_regions is None:  # nothing known about the audio: Silero VAD, sequentially
                 with self._lock:
@@ -118,36 +120,42 @@ class WhisperTranscriber:
 
     def _decode_batched(self, channels: list[_Channel], language: str,
                         on_progress: Callable[[float], None] | None) -> dict[int, list[Segment]]:
-        """Every channel's regions, joined per channel, packed in windows, decoded in batches."""
-        joined: list[Audio] = []
-        windows: list[tuple[int, int]] = []
-        offset = 0
+        """Every channel's regions, joined per channel, packed in windows, decoded in batches.
+
+        The windows go to faster-whisper `ROUND_BATCHES` batches at a time, each round
+        cut from the channels as it comes: the audio and the features held at once are a
+        round's (at most 32 min of speech at batch 8), however long the call is.
+        """
+        plan: list[tuple[_Channel, int, int]] = []  # (channel, start, stop) in its joined speech
         for channel in channels:
-            pieces, _ = collect_chunks(channel.audio, channel.chunks)
-            audio = np.concatenate(pieces).astype(np.float32, copy=False)
-            channel.offset, channel.length = offset, audio.size
-            windows += [(offset + a, offset + b) for a, b in _windows(audio, channel.chunks)]
-            joined.append(audio)
-            offset += audio.size
-        everything = np.concatenate(joined)
-        del joined
-        raw, _ = self.batched.transcribe(
-            everything, language=language.split("-")[0], task="transcribe", beam_size=self.beam_size,
-            word_timestamps=True, without_timestamps=True, batch_size=self.batch_size,
-            clip_timestamps=[{"start": a / SAMPLE_RATE, "end": b / SAMPLE_RATE} for a, b in windows],
-            hotwords=hotwords(channels[0].options, language), log_prob_threshold=LOW_LOGPROB,
-            no_speech_threshold=NO_SPEECH_PROB, temperature=0.0,
-        )
+            plan += [(channel, a, b) for a, b in _windows(channel.joined)]
+        total = sum(b - a for _, a, b in plan)
         by_channel: dict[int, list[Any]] = {c.index: [] for c in channels}
-        total = everything.size
-        for seg in raw:
-            # the window a segment came from (its `seek`, in frames) tells the channel; its own
-            # start can round to just before the window
-            at = int(seg.seek / self.model.frames_per_second * SAMPLE_RATE) + SAMPLE_RATE // 50
-            channel = next((c for c in channels if c.offset <= at < c.offset + c.length), channels[-1])
-            by_channel[channel.index].append(_shifted(seg, channel.offset / SAMPLE_RATE))
-            if on_progress is not None and total:
-                on_progress(min(1.0, seg.end * SAMPLE_RATE / total))
+        per_round = self.batch_size * ROUND_BATCHES
+        done = 0
+        for first in range(0, len(plan), per_round):
+            group = plan[first: first + per_round]
+            offsets = np.cumsum([0] + [b - a for _, a, b in group])
+            audio = np.concatenate([c.joined.read(a, b) for c, a, b in group])
+            raw, _ = self.batched.transcribe(
+                audio, language=language.split("-")[0], task="transcribe", beam_size=self.beam_size,
+                word_timestamps=True, without_timestamps=True, batch_size=self.batch_size,
+                clip_timestamps=[{"start": int(offsets[k]) / SAMPLE_RATE, "end": int(offsets[k + 1]) / SAMPLE_RATE}
+                                 for k in range(len(group))],
+                hotwords=hotwords(channels[0].options, language), log_prob_threshold=LOW_LOGPROB,
+                no_speech_threshold=NO_SPEECH_PROB, temperature=0.0,
+            )
+            for seg in raw:
+                if on_progress is not None and total:
+                    on_progress(min(1.0, (done + seg.end * SAMPLE_RATE) / total))
+                # the window a segment came from (its `seek`, in frames) tells the channel; its own
+                # start can round to just before the window
+                at = int(seg.seek / self.model.frames_per_second * SAMPLE_RATE) + SAMPLE_RATE // 50
+                k = min(len(group) - 1, max(0, int(np.searchsorted(offsets, at, side="right")) - 1))
+                channel, start, _ = group[k]
+                by_channel[channel.index].append(_shifted(seg, (int(offsets[k]) - start) / SAMPLE_RATE))
+            done += audio.size
+            del audio
         return {c.index: _per_region(self._segments(restore_speech_timestamps(by_channel[c.index], c.chunks,
                                                                                 SAMPLE_RATE)), c.options.speech_regions or ())
                 for c in channels}
@@ -222,26 +230,47 @@ class WhisperTranscriber:
 
 
 class _Channel:
-    """One channel in a batched decode: where its joined speech sits in the batch."""
+    """One channel in a batched decode: its speech regions, end to end."""
 
     def __init__(self, index: int, audio: Audio, options: TranscribeOptions, chunks: list[dict[str, int]]) -> None:
         self.index, self.audio, self.options, self.chunks = index, audio, options, chunks
-        self.offset = self.length = 0
+        self.joined = JoinedSpeech(audio, chunks)
 
 
-def _windows(joined: Audio, chunks: list[dict[str, int]]) -> list[tuple[int, int]]:
+class JoinedSpeech:
+    """A channel's speech regions end to end, read a window at a time: never copied whole."""
+
+    def __init__(self, audio: Audio, chunks: list[dict[str, int]]) -> None:
+        self.audio, self.chunks = audio, chunks
+        self.bounds = np.cumsum([0] + [c["end"] - c["start"] for c in chunks])  # joined position of each region
+        self.size = int(self.bounds[-1])
+
+    def read(self, start: int, stop: int) -> Audio:
+        """Samples [start, stop) of the joined speech, as float32."""
+        parts: list[Audio] = []
+        k = max(0, int(np.searchsorted(self.bounds, start, side="right")) - 1)
+        while start < stop and k < len(self.chunks):
+            at = self.chunks[k]["start"] + start - int(self.bounds[k])
+            take = min(stop, int(self.bounds[k + 1])) - start
+            parts.append(np.array(self.audio[at: at + take], dtype=np.float32))
+            release(self.audio, at, at + take)
+            start += take
+            k += 1
+        return np.concatenate(parts) if parts else np.zeros(0, np.float32)
+
+
+def _windows(joined: JoinedSpeech) -> list[tuple[int, int]]:
     """Windows of at most 30 s over a channel's joined speech: cut between regions when one ends
     near the limit, and a region that does not fit at its quietest 100 ms after 20 s."""
-    bounds = np.cumsum([0] + [c["end"] - c["start"] for c in chunks])
     out: list[tuple[int, int]] = []
     start = 0
     while joined.size - start > WINDOW:
-        inside = [int(b) for b in bounds if start + MIN_CUT <= b <= start + WINDOW]
+        inside = [int(b) for b in joined.bounds if start + MIN_CUT <= b <= start + WINDOW]
         if inside:
             cut = inside[-1]
         else:
             hop = SAMPLE_RATE // 10
-            frames = joined[start + MIN_CUT: start + WINDOW].reshape(-1, hop)
+            frames = joined.read(start + MIN_CUT, start + WINDOW).reshape(-1, hop)
             cut = start + MIN_CUT + int(np.argmin(np.mean(frames**2, axis=1))) * hop + hop // 2
         out.append((start, cut))
         start = cut

@@ -3,7 +3,7 @@
 One frame is 10 ms (`HOP_S`). Levels are computed over the telephone speech band
 (250-3600 Hz), so mains hum and hiss above the band do not count as a voice. Both are
 computed in blocks, so a 4-hour channel costs a few MB of features and never a copy of
-its samples.
+its samples; each block's pages are handed back once read (`callsight_worker.samples`).
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ import numpy as np
 import numpy.typing as npt
 
 from callsight_worker.engines.base import SAMPLE_RATE, Audio
+from callsight_worker.samples import release
 
 HOP = SAMPLE_RATE // 100  # 10 ms
 HOP_S = HOP / SAMPLE_RATE
@@ -37,14 +38,16 @@ def band_levels(audio: Audio) -> Frames:
     window = np.hanning(WINDOW).astype(np.float32)
     # Parseval: mean power of the windowed frame, from the band's bins only
     scale = 2.0 / (WINDOW * np.sum(window**2))
-    padded = np.concatenate([audio, np.zeros(WINDOW, dtype=np.float32)])
     for first in range(0, n, BLOCK_FRAMES):
         last = min(n, first + BLOCK_FRAMES)
-        segment = padded[first * HOP: last * HOP + WINDOW]
+        segment = np.asarray(audio[first * HOP: last * HOP + WINDOW], dtype=np.float32)
+        if segment.size < (last - first) * HOP + WINDOW:  # the last frames reach past the end: zeros
+            segment = np.concatenate([segment, np.zeros((last - first) * HOP + WINDOW - segment.size, np.float32)])
         frames = np.lib.stride_tricks.sliding_window_view(segment, WINDOW)[::HOP][: last - first]
         spectrum = np.fft.rfft(frames * window, axis=1)
         power = np.sum(np.abs(spectrum[:, band]) ** 2, axis=1) * scale
         out[first:last] = 10 * np.log10(power + 1e-10)
+        release(audio, first * HOP, last * HOP)
     return np.maximum(out, FLOOR_DB)
 
 
@@ -65,6 +68,7 @@ def speech_probability(audio: Audio) -> Frames:
         if pad:
             chunk = np.concatenate([chunk, np.zeros(pad, dtype=np.float32)])
         probs.append(np.asarray(model(chunk), dtype=np.float32).reshape(-1))
+        release(audio, start, start + block)
     p = np.concatenate(probs)
     # frame i (10 ms) takes the probability of the 32 ms window its centre falls in
     centres = (np.arange(n) * HOP + HOP // 2) // SILERO_FRAME
