@@ -19,9 +19,10 @@ from callsight_stack.stack import Stack
 class Api:
     """A client of the public HTTP API, as a CRM integration would use it."""
 
-    def __init__(self, url: str, key: str) -> None:
+    def __init__(self, url: str, key: str, ops_url: str = "") -> None:
         self.url = url
         self.key = key
+        self.ops_url = ops_url  # the gateway's /readyz and /metrics (not on the public port)
 
     def upload(self, path: Path | None = None, key: str | None = None, content: bytes | None = None,
                filename: str | None = None, **fields: str) -> requests.Response:
@@ -64,6 +65,8 @@ def stack() -> Iterator[Stack]:
         "CALLSIGHT_WHISPER_THREADS": "1",
         # tests poll hard with one key; the limit itself is tested with its own app
         "CALLSIGHT_RATE_LIMIT_PER_MINUTE": "100000",
+        # every test signs in from 127.0.0.1: the per-address lock is tested on a gateway of its own
+        "CALLSIGHT_LOGIN_MAX_FAILURES_PER_ADDRESS": "100000",
     })
     try:
         s.start()
@@ -80,7 +83,8 @@ def stack() -> Iterator[Stack]:
 
 @pytest.fixture(scope="session")
 def api(stack: Stack) -> Api:
-    return Api(stack.env["CALLSIGHT_URL"], stack.env["CALLSIGHT_API_KEY"])
+    return Api(stack.env["CALLSIGHT_URL"], stack.env["CALLSIGHT_API_KEY"],
+               stack.env.get("CALLSIGHT_GATEWAY_OPS_URL", stack.env["CALLSIGHT_URL"]))
 
 
 @pytest.fixture(scope="session")

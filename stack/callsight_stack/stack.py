@@ -83,7 +83,7 @@ class Stack:
 
     def _ports(self) -> dict[str, int]:
         path = self.run_dir / "ports.json"
-        names = ["postgres", "redis", "sqs", "status", "status_ops", "gateway"]
+        names = ["postgres", "redis", "sqs", "status", "status_ops", "gateway", "gateway_ops"]
         names += [f"s3_{n}" for n in servers.SEAWEED_PORT_NAMES]
         names += [f"worker_{i}_ops" for i in range(1, self.workers + 1)]
         names += ["analysis_worker_ops"]
@@ -179,8 +179,8 @@ class Stack:
         self._start(ProcessSpec(
             name="upload",
             argv=[sys.executable, "-m", "callsight_upload"],
-            env={**env, "PORT": str(ports["gateway"])},
-            healthy=servers.http_ok(f"http://127.0.0.1:{ports['gateway']}/readyz"),
+            env={**env, "PORT": str(ports["gateway"]), "OPS_PORT": str(ports["gateway_ops"])},
+            healthy=servers.http_ok(f"http://127.0.0.1:{ports['gateway_ops']}/readyz"),
         ))
         # no CALLSIGHT_WHISPER_THREADS unless asked: each worker uses every core it is given, so
         # a lone call gets both cores of a 2-core machine (bench/results.md: threads)
@@ -210,6 +210,8 @@ class Stack:
         ))
 
         env["CALLSIGHT_URL"] = f"http://127.0.0.1:{ports['gateway']}"
+        # /readyz and /metrics of the gateway: its ops port, never the public one
+        env["CALLSIGHT_GATEWAY_OPS_URL"] = f"http://127.0.0.1:{ports['gateway_ops']}"
         env["CALLSIGHT_GRPC"] = env["CALLSIGHT_STATUS_ADDR"]
         env.update(self._demo_credentials(env))
         self.env = env

@@ -89,11 +89,9 @@ def test_grpc_reads_are_scoped_and_validated(api: Api, status: Any, tmp_path: Pa
 
 
 def test_every_service_serves_health_and_metrics(stack: Any) -> None:
-    urls = [stack.env["CALLSIGHT_URL"]]
-    for r in stack.running.values():
-        if "OPS_PORT" in r.spec.env:
-            urls.append(f"http://127.0.0.1:{r.spec.env['OPS_PORT']}")
+    urls = [f"http://127.0.0.1:{r.spec.env['OPS_PORT']}" for r in stack.running.values() if "OPS_PORT" in r.spec.env]
     assert len(urls) == 5, urls  # gateway, status, two transcription workers, the analysis worker
+    assert stack.env["CALLSIGHT_GATEWAY_OPS_URL"] in urls
     for url in urls:
         assert requests.get(f"{url}/healthz", timeout=5).status_code == 200
         assert requests.get(f"{url}/readyz", timeout=5).json()["status"] == "ready"

@@ -31,4 +31,4 @@ def fstack() -> Iterator[Stack]:
 
 @pytest.fixture(scope="module")
 def fapi(fstack: Stack) -> Api:
-    return Api(fstack.env["CALLSIGHT_URL"], fstack.env["CALLSIGHT_API_KEY"])
+    return Api(fstack.env["CALLSIGHT_URL"], fstack.env["CALLSIGHT_API_KEY"], fstack.env["CALLSIGHT_GATEWAY_OPS_URL"])

@@ -59,7 +59,7 @@ def wait_for(check: Callable[[], bool], timeout_s: float, what: str) -> None:
 
 
 def ready(fapi: Api) -> bool:
-    return requests.get(f"{fapi.url}/readyz", timeout=3).status_code == 200
+    return requests.get(f"{fapi.ops_url}/readyz", timeout=3).status_code == 200
 
 
 def test_worker_killed_mid_transcription_ends_done_once(fstack: Stack, fapi: Api, db: Any, tmp_path: Path) -> None:

@@ -11,6 +11,7 @@ import requests
 
 from callsight.db.users_repo import SessionRepository, UserRepository, hash_password, verify_password
 from tests.conftest import unique
+from tests.web_login import post_login
 
 pytestmark = pytest.mark.integration
 PASSWORD = "correct horse battery"
@@ -25,8 +26,7 @@ def person(admin: Any) -> dict[str, str]:
 
 def sign_in(url: str, email: str, password: str) -> tuple[requests.Session, requests.Response]:
     s = requests.Session()
-    r = s.post(f"{url}/login", data={"email": email, "password": password}, allow_redirects=False, timeout=10)
-    return s, r
+    return s, post_login(s, url, email, password)
 
 
 def csrf_of(session: requests.Session, url: str) -> str:
@@ -54,7 +54,7 @@ def test_the_right_password_signs_in_with_a_safe_cookie(stack: Any, person: dict
 
 def test_a_wrong_password_is_refused(stack: Any, person: dict[str, str]) -> None:
     _, r = sign_in(stack.env["CALLSIGHT_URL"], person["email"], "wrong password")
-    assert r.status_code == 401 and "Set-Cookie" not in r.headers
+    assert r.status_code == 401 and "callsight_session" not in r.headers.get("Set-Cookie", "")
 
 
 def test_an_unknown_email_is_refused_the_same_way(stack: Any) -> None:
@@ -120,6 +120,5 @@ def test_sign_out_ends_the_session(stack: Any, person: dict[str, str]) -> None:
 
 def test_next_after_sign_in_stays_on_this_site(stack: Any, person: dict[str, str]) -> None:
     s = requests.Session()
-    r = s.post(f"{stack.env['CALLSIGHT_URL']}/login", allow_redirects=False, timeout=10,
-               data={"email": person["email"], "password": PASSWORD, "next": "//evil.example/x"})
+    r = post_login(s, stack.env["CALLSIGHT_URL"], person["email"], PASSWORD, next="//evil.example/x")
     assert r.headers["Location"].endswith("/dashboard")

@@ -35,6 +35,7 @@ def corpus(tmp: Path) -> dict[str, tuple[Path, str]]:
         "WAV declaring 4 GB of samples, holding 1 KB": (wav_header(1, 16000, 16, 0xFFFFFFF0) + os.urandom(1024), "wav"),
         "WAV with a lying RIFF size": (wav_header(1, 16000, 16, 1000, riff_size=7) + b"\1" * 1000, "wav"),
         "WAV with an unknown codec id": (wav_header(1, 16000, 16, 4000, fmt=0x7777) + os.urandom(4000), "wav"),
+        "WAV declaring 1 Hz, 8-bit stereo, 4 h in 29 KB": (wav_header(2, 1, 8, 28800) + os.urandom(28800), "wav"),
         "WAV with 65535 channels": (wav_header(65535, 16000, 16, 4000) + os.urandom(4000), "wav"),
         "MP3 cut after 200 bytes": (mp3[:200], "mp3"),
         "MP3 header then random bytes": (b"ID3\x04\0\0\0\0\0\0" + os.urandom(20000), "mp3"),
@@ -69,7 +70,8 @@ def test_every_malformed_file_fails_with_a_reason_or_decodes_cleanly(tmp_path: P
     failed = [n for n, o in outcomes.items() if o.startswith("Failed")]
     # the plainly broken ones must be refused, not "transcribed" as something
     for must_fail in ("truncated WAV header", "WAV with zero channels", "WAV with an unknown codec id",
-                      "PNG named .wav", "empty file", "M4A ftyp then zeros"):
+                      "PNG named .wav", "empty file", "M4A ftyp then zeros",
+                      "WAV declaring 1 Hz, 8-bit stereo, 4 h in 29 KB"):
         assert must_fail in failed, (must_fail, outcomes[must_fail])
 
 

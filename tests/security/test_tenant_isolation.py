@@ -14,6 +14,7 @@ from callsight.db.users_repo import UserRepository
 from callsight.v1 import calls_pb2, calls_pb2_grpc
 from tests import audio
 from tests.conftest import Api, unique
+from tests.web_login import post_login
 
 pytestmark = pytest.mark.e2e
 
@@ -71,8 +72,7 @@ def test_a_web_session_of_another_organisation_sees_nothing(stack: Any, admin: A
     UserRepository(admin.engine).create("intruder-org", email, "Intruder", "intruder password 1", role="admin")
     s = requests.Session()
     url = stack.env["CALLSIGHT_URL"]
-    assert s.post(f"{url}/login", data={"email": email, "password": "intruder password 1"}, allow_redirects=False,
-                  timeout=10).status_code in (302, 303)
+    assert post_login(s, url, email, "intruder password 1").status_code in (302, 303)
     assert s.get(f"{url}/calls/{victim['call_id']}", timeout=10).status_code == 404
     assert s.get(f"{url}/web/calls/{victim['call_id']}/audio", timeout=10).status_code == 404
     assert s.get(f"{url}/api/calls/{victim['call_id']}", timeout=10).status_code == 404

@@ -34,7 +34,7 @@ def test_settings_name_the_missing_variable() -> None:
            "CALLSIGHT_SQS_QUEUE_URL": "http://q", "CALLSIGHT_ANALYSIS_QUEUE_URL": "http://a",
            "CALLSIGHT_API_KEY_PEPPER": "pepper-secret"}
     gateway, worker = GatewaySettings.from_env(env), WorkerSettings.from_env(env)
-    assert gateway.max_upload_bytes == 500 * 1024 * 1024 and worker.max_attempts == 3
+    assert gateway.max_upload_bytes == 500_000_000 and worker.max_attempts == 3
     for secret in ("hunter2", "pepper-secret"):  # secrets are SecretStr: never in a repr or log line
         assert secret not in repr(gateway) and secret not in str(gateway.model_dump())
     assert gateway.session_key == "pepper-secret"  # the pepper signs sessions unless a key is set

@@ -22,7 +22,8 @@ class Gateway(BaseApplication):
     def load_config(self) -> None:
         s = self.settings
         options: dict[str, Any] = {
-            "bind": f"{s.bind_host}:{s.port}",
+            # public port first; the ops port serves only /healthz, /readyz, /metrics (api/ops.py)
+            "bind": [f"{s.bind_host}:{s.port}", f"{s.bind_host}:{s.ops_port}"],
             "workers": s.web_concurrency,
             "worker_class": "gthread",
             "threads": s.web_threads,

@@ -6,15 +6,17 @@ from __future__ import annotations
 import time
 
 from flask import Flask, Response, g, request
-from flask.json.provider import DefaultJSONProvider
 from opentelemetry import context, propagate, trace
 
 from callsight.telemetry import tracer
 from callsight_upload.api import register_api
+from callsight_upload.api.ops import register_port_split
 from callsight_upload.core import sessions
 from callsight_upload.core.connections import Connections
+from callsight_upload.core.edge import register_edge
 from callsight_upload.core.errors import register_error_handlers
 from callsight_upload.core.metrics import REQUEST_SECONDS
+from callsight_upload.core.wsgi import wrap
 from callsight_upload.settings import GatewaySettings
 from callsight_upload.web import register_web
 
@@ -32,13 +34,13 @@ def create_app(settings: GatewaySettings | None = None) -> Flask:
     app.config.update(
         SECRET_KEY=settings.session_key,
         MAX_FORM_MEMORY_SIZE=64 * 1024,
+        SESSION_COOKIE_SECURE=settings.cookie_secure,
         JSON_SORT_KEYS=False,
     )
-    if isinstance(app.json, DefaultJSONProvider):  # Flask's own, unless an extension replaced it
-        app.json.ensure_ascii = False
-        app.json.sort_keys = False
     app.extensions["callsight"] = Connections(settings)
     register_error_handlers(app)
+    register_port_split(app, settings.ops_port)  # /readyz, /metrics on the ops port only
+    register_edge(app)  # before every other hook: limits first
     register_api(app)
     register_web(app)
 
@@ -78,4 +80,5 @@ def create_app(settings: GatewaySettings | None = None) -> Flask:
             )
         return response
 
+    app.wsgi_app = wrap(app.wsgi_app, settings.trusted_proxy_hops)  # type: ignore[method-assign]
     return app

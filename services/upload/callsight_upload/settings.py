@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pydantic import SecretStr
 
+from callsight import limits
 from callsight.grpc_tls import ClientTls
 from callsight.settings import (
-    MIB,
     AnalysisQueueSettings,
     CacheSettings,
     PepperSettings,
@@ -19,7 +19,7 @@ from callsight.settings import (
 
 class GatewaySettings(ServiceSettings, CacheSettings, PepperSettings, StorageSettings, TranscriptionQueueSettings,
                       AnalysisQueueSettings):
-    port: int = env("PORT", 8080, "HTTP port of the gateway (web app, Ingest API, REST API, /metrics)")
+    port: int = env("PORT", 8080, "Public HTTP port of the gateway (web app, Ingest API, REST API, /healthz)")
     web_concurrency: int = env("WEB_CONCURRENCY", 2, "gunicorn worker processes", gt=0)
     web_threads: int = env("WEB_THREADS", 8, "Threads per gunicorn worker process", gt=0)
     prometheus_multiproc_dir: str | None = env("PROMETHEUS_MULTIPROC_DIR", None, (
@@ -28,7 +28,19 @@ class GatewaySettings(ServiceSettings, CacheSettings, PepperSettings, StorageSet
                            "host:port of the status deployment's gRPC (CallsService, AnalyticsService)")
     secret_key: SecretStr | None = env("CALLSIGHT_SECRET_KEY", None,
                                        "Signs web sessions' cookies; unset = the API key pepper")
-    max_upload_bytes: int = env("CALLSIGHT_MAX_UPLOAD_BYTES", 500 * MIB, "Largest accepted recording, in bytes", gt=0)
+    max_upload_bytes: int = env("CALLSIGHT_MAX_UPLOAD_BYTES", limits.MAX_UPLOAD_BYTES, (
+        "Largest accepted recording, in bytes (500 MB = 500,000,000; at most that)"), gt=0, le=limits.MAX_UPLOAD_BYTES)
+    ops_port: int = env("OPS_PORT", 9090, (
+        "HTTP port of /readyz and /metrics (and /healthz): never the public port, so the ingress cannot expose them"))
+    trusted_proxy_hops: int = env("CALLSIGHT_TRUSTED_PROXY_HOPS", 0, (
+        "Reverse proxies in front of the gateway whose X-Forwarded-For/-Proto to believe (1 behind an ingress)"),
+        ge=0, le=5)
+    login_max_failures_per_account: int = env("CALLSIGHT_LOGIN_MAX_FAILURES_PER_ACCOUNT", 5, (
+        "Failed sign-ins for one e-mail address before it is locked for the lockout window (0 = no limit)"), ge=0)
+    login_max_failures_per_address: int = env("CALLSIGHT_LOGIN_MAX_FAILURES_PER_ADDRESS", 20, (
+        "Failed sign-ins from one client address before it is locked for the lockout window (0 = no limit)"), ge=0)
+    login_lockout_s: int = env("CALLSIGHT_LOGIN_LOCKOUT_S", 900, (
+        "The lockout window: failures are counted over it and a lock lasts until it ends"), gt=0)
     rate_limit_per_minute: int = env("CALLSIGHT_RATE_LIMIT_PER_MINUTE", 600,
                                      "Requests per API key per minute (0 = no limit)", ge=0)
     rerun_max_calls: int = env("CALLSIGHT_RERUN_MAX_CALLS", 100_000,

@@ -18,6 +18,7 @@ from typing import IO
 import av
 import numpy as np
 
+from callsight import limits
 from callsight_worker.engines.base import SAMPLE_RATE, Audio
 
 ALLOWED_CODECS = {
@@ -104,6 +105,14 @@ def decode(path: Path, audio_format: str, max_duration_s: float, block: int = BL
         src_rate = stream.codec_context.sample_rate or 0
         if src_channels < 1 or src_rate < 1:
             raise UndecodableAudio("the audio stream declares no channels or no sample rate")
+        # the gateway refuses these at upload (core/admission.py); checked again before any
+        # sample is decoded, for what reached S3 another way or a header mutagen could not read
+        if not limits.MIN_SAMPLE_RATE <= src_rate <= limits.MAX_SAMPLE_RATE:
+            raise UndecodableAudio(f"the recording's sample rate ({src_rate} Hz) is outside "
+                                   f"{limits.MIN_SAMPLE_RATE}-{limits.MAX_SAMPLE_RATE} Hz")
+        declared_s = float(container.duration or 0) / av.time_base
+        if declared_s > max_duration_s:
+            raise UndecodableAudio(f"the recording is longer than the {max_duration_s / 3600:.0f} h limit")
         keep = 2 if src_channels >= 2 else 1
         resampler = av.AudioResampler(format="fltp", layout="stereo" if keep == 2 else "mono", rate=SAMPLE_RATE)
         out = ChannelFiles(keep, block)

@@ -20,6 +20,7 @@ from sqlalchemy.exc import IntegrityError
 
 from callsight.db.records import FromRow
 from callsight.db.schema import users, web_sessions
+from callsight.passwords import check_password
 
 ROLES = ("admin", "supervisor")
 LOCALES = ("ja", "en")
@@ -85,6 +86,7 @@ class UserRepository:
             raise ValueError(f"role must be one of {ROLES}")
         if locale not in LOCALES:
             raise ValueError(f"locale must be one of {LOCALES}")
+        check_password(password, (email, name))  # WeakPassword, before anything is written
         try:
             with self.engine.begin() as conn:
                 row = conn.execute(
@@ -129,6 +131,7 @@ class UserRepository:
         return UserRecord.from_row(row)
 
     def set_password(self, user_id: str, password: str) -> None:
+        check_password(password)
         with self.engine.begin() as conn:
             conn.execute(update(users).where(users.c.id == user_id).values(password_hash=hash_password(password)))
 

@@ -14,6 +14,7 @@ from flask import Blueprint, jsonify, request, url_for
 from flask.typing import ResponseReturnValue
 from opentelemetry import trace
 
+from callsight import limits
 from callsight.convert import STATUS_TO_PROTO, call_to_proto
 from callsight.db.call_outbox import DuplicateCallId
 from callsight.enqueue import enqueue_call
@@ -22,6 +23,7 @@ from callsight.storage import MultipartWriter, StorageUnavailable, audio_key
 from callsight.telemetry import inject, tracer
 from callsight_upload.api.upload_stream import ParsedUpload, read_upload, too_large_message
 from callsight_upload.core import validation
+from callsight_upload.core.admission import EDGE_BYTES, EdgeReader, admit, read_header
 from callsight_upload.core.auth import current_org, require_api_key
 from callsight_upload.core.connections import connections
 from callsight_upload.core.errors import ApiError
@@ -32,8 +34,6 @@ from callsight_upload.core.sniff import CONTENT_TYPES, SNIFF_BYTES, SUPPORTED, s
 log = logging.getLogger(__name__)
 bp = Blueprint("ingest", __name__, url_prefix="/api/ingest")
 
-# room for the multipart envelope and the text fields around the file itself
-FORM_OVERHEAD = 1024 * 1024
 
 
 class SniffingSink:
@@ -42,11 +42,15 @@ class SniffingSink:
     def __init__(self, key: str) -> None:
         self.key = key
         self.head = bytearray()
+        # the first and last MiB, where containers keep what admission reads
+        self.first = bytearray()
+        self.last = bytearray()
         self.format: str | None = None
         self.writer: MultipartWriter | None = None
         self.completed = False
 
     def write(self, data: bytes) -> None:
+        self._keep_edges(data)
         if self.writer is None:
             self.head += data
             if len(self.head) < SNIFF_BYTES:
@@ -55,6 +59,29 @@ class SniffingSink:
             data, self.head = bytes(self.head), bytearray()
         assert self.writer is not None
         self.writer.write(data)
+
+    def _keep_edges(self, data: bytes) -> None:
+        if len(self.first) < EDGE_BYTES:
+            self.first += data[: EDGE_BYTES - len(self.first)]
+        self.last += data
+        if len(self.last) > 2 * EDGE_BYTES:
+            del self.last[: len(self.last) - EDGE_BYTES]
+
+    def admit(self, size: int) -> None:
+        """422 unless the stored recording's header declares a phone call (core.admission)."""
+        assert self.format is not None
+
+        def fetch(start: int, end: int) -> bytes:
+            body, _ = connections().audio.open(self.key, byte_range=f"bytes={start}-{end}")
+            try:
+                return body.read()
+            finally:
+                body.close()
+
+        tail = bytes(self.last[-EDGE_BYTES:])
+        declared = read_header(self.format, EdgeReader(bytes(self.first), tail, size, fetch))
+        if declared is not None:
+            admit(declared, size)
 
     def _open(self) -> None:
         self.format = sniff_audio(bytes(self.head[:SNIFF_BYTES]))
@@ -119,7 +146,7 @@ def upload() -> ResponseReturnValue:
     boundary = request.mimetype_params.get("boundary", "").encode()
     if not boundary:
         raise ApiError(400, "invalid_form", "the multipart Content-Type has no boundary")
-    if request.content_length is not None and request.content_length > limit + FORM_OVERHEAD:
+    if request.content_length is not None and request.content_length > limit + limits.UPLOAD_FORM_OVERHEAD_BYTES:
         UPLOADS.labels("too_large").inc()
         raise ApiError(413, "file_too_large", too_large_message(limit), {"Connection": "close"})
 
@@ -140,6 +167,7 @@ def upload() -> ResponseReturnValue:
             raise ApiError(400, "missing_file", "no recording: send it in a multipart field named 'file'")
         meta = _metadata(parsed, org.default_language)
         sink.finish()
+        sink.admit(parsed.file_bytes)
         record = svc.outbox.create(
             uid=uid,
             org_id=org.id,

@@ -1,4 +1,10 @@
-"""Health, readiness and metrics of the gateway, and its OpenAPI document."""
+"""Health, readiness and metrics of the gateway, and its OpenAPI document.
+
+gunicorn listens on two ports: the public one (web app, APIs, /healthz) and the ops port
+(OPS_PORT: /healthz, /readyz, /metrics). Which one a request came in on is read from the
+socket it arrived on, never from a header, so the public port (and any ingress in front
+of it) cannot serve readiness details or metrics, and the ops port serves nothing else.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +12,7 @@ from pathlib import Path
 
 import grpc
 import yaml
-from flask import Blueprint, Response, jsonify
+from flask import Blueprint, Flask, Response, abort, jsonify, request
 from flask.typing import ResponseReturnValue
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from sqlalchemy import text
@@ -16,6 +22,27 @@ from callsight_upload.core.metrics import render
 
 bp = Blueprint("ops", __name__)
 OPENAPI = Path(__file__).parents[1] / "openapi.yaml"
+OPS_ONLY = {"ops.readyz", "ops.metrics"}
+ON_BOTH = {"ops.healthz"}
+
+
+def arrived_on_port() -> int | None:
+    """The local port of the connection this request came in on (None outside gunicorn)."""
+    sock = request.environ.get("gunicorn.socket")
+    try:
+        return int(sock.getsockname()[1]) if sock is not None else None
+    except (OSError, IndexError, TypeError, ValueError):
+        return None
+
+
+def register_port_split(app: Flask, ops_port: int) -> None:
+    @app.before_request
+    def _by_port() -> None:
+        on_ops = arrived_on_port() == ops_port
+        if request.endpoint in ON_BOTH:
+            return
+        if on_ops != (request.endpoint in OPS_ONLY):
+            abort(404)
 
 
 @bp.get("/healthz")

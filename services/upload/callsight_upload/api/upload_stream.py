@@ -13,6 +13,7 @@ from typing import IO, Protocol
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.sansio.multipart import Data, Epilogue, Field, File, MultipartDecoder, NeedData
 
+from callsight.limits import megabytes
 from callsight_upload.core.errors import ApiError
 
 READ_SIZE = 256 * 1024
@@ -108,4 +109,4 @@ def read_upload(
 
 
 def too_large_message(limit: int) -> str:
-    return f"the file is larger than the {limit // (1024 * 1024)} MB limit; split longer recordings before uploading"
+    return f"the file is larger than the {megabytes(limit)} limit ({limit:,} bytes); split longer recordings before uploading"

@@ -26,6 +26,7 @@ from callsight.jobqueue import JobQueue
 from callsight.status_cache import StatusCache
 from callsight.storage import AudioStore
 from callsight.v1 import job_pb2
+from callsight_upload.core.login_throttle import LoginThrottle
 from callsight_upload.core.ratelimit import RateLimiter
 from callsight_upload.core.reads import Reads
 from callsight_upload.settings import GatewaySettings
@@ -83,6 +84,12 @@ class Connections:
     @cached_property
     def rate_limiter(self) -> RateLimiter:
         return RateLimiter(self.cache.client, self.settings.rate_limit_per_minute)
+
+    @cached_property
+    def login_throttle(self) -> LoginThrottle:
+        s = self.settings
+        return LoginThrottle(self.cache.client, s.login_max_failures_per_account, s.login_max_failures_per_address,
+                             s.login_lockout_s)
 
     @cached_property
     def status_channel(self) -> grpc.Channel:

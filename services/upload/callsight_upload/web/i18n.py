@@ -197,6 +197,17 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "actions": ("Actions", "操作"),
     "user_exists": ("A user with this e-mail already exists.", "このメールアドレスのユーザーは既に存在します。"),
     "password_short": ("The password needs at least 10 characters.", "パスワードは 10 文字以上にしてください。"),
+    "password_long": ("The password may have at most 128 characters.", "パスワードは 128 文字以内にしてください。"),
+    "password_weak": ("This password is too easy to guess (a common password, a name, a word or a pattern): "
+                      "use a longer phrase of unrelated words.",
+                      "このパスワードは推測されやすすぎます（よく使われるもの・名前・単語・規則的な並び）。"
+                      "無関係な単語を組み合わせた長めのフレーズにしてください。"),
+    "login_form_expired": ("The sign-in form had expired or came from another site: sign in again.",
+                           "サインインフォームの有効期限が切れたか、別のサイトから送信されました。もう一度サインインしてください。"),
+    "login_locked_account": ("Too many failed sign-ins for this account: try again in {minutes} min.",
+                             "このアカウントへのサインイン失敗が多すぎます。{minutes} 分後にもう一度お試しください。"),
+    "login_locked_address": ("Too many failed sign-ins from your network address: try again in {minutes} min.",
+                             "お使いのネットワークアドレスからのサインイン失敗が多すぎます。{minutes} 分後にもう一度お試しください。"),
     "cannot_disable_self": ("You cannot disable or demote yourself.", "自分自身を無効化・降格することはできません。"),
 }
 

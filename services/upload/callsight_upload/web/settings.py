@@ -10,6 +10,7 @@ from flask.typing import ResponseReturnValue
 
 from callsight.amivoice_settings import ENGINE_FIELDS, AmiVoiceOrgSettings, AmiVoiceSettingsError
 from callsight.db.users_repo import ROLES, DuplicateEmail
+from callsight.passwords import WeakPassword
 from callsight.qa_form import default_form
 from callsight.vocabulary import VocabularyError, parse_lines, to_lines
 from callsight_upload.core import sessions
@@ -19,7 +20,6 @@ from callsight_upload.core.errors import ApiError
 from callsight_upload.core.qa_forms import validated_form
 
 bp = Blueprint("settings", __name__, url_prefix="/settings")
-MIN_PASSWORD = 10
 
 
 def _org_id() -> str:
@@ -127,11 +127,11 @@ def add_user() -> ResponseReturnValue:
     role = request.form.get("role", "supervisor")
     if "@" not in email or not name or role not in ROLES:
         return _render(400, user_error="an e-mail address, a name and a role are required")
-    if len(password) < MIN_PASSWORD:
-        return _render(400, user_error_key="password_short")
     try:
         connections().users.create(_org_id(), email, name, password, role=role,
-                                locale=sessions.signed_in_user().locale)
+                                   locale=sessions.signed_in_user().locale)
+    except WeakPassword as exc:  # the policy sign-in applies too (callsight.passwords)
+        return _render(400, user_error_key=f"password_{exc.reason}")
     except DuplicateEmail:
         return _render(400, user_error_key="user_exists")
     return _back("users")
