@@ -424,7 +424,7 @@ def test_service_probes_use_health_endpoints_and_native_grpc() -> None:
         assert status[probe]["grpc"]["port"] == 50051
     upload = named(docs, "Deployment", f"{RELEASE}-upload")["spec"]["template"]["spec"]["containers"][0]
     worker = named(docs, "Deployment", f"{RELEASE}-worker")["spec"]["template"]["spec"]["containers"][0]
-    assert upload["readinessProbe"]["httpGet"] == {"path": "/readyz", "port": "http"}
+    assert upload["readinessProbe"]["httpGet"] == {"path": "/readyz", "port": "ops"}
     assert upload["livenessProbe"]["httpGet"] == {"path": "/healthz", "port": "http"}
     assert worker["readinessProbe"]["httpGet"] == {"path": "/readyz", "port": "ops"}
     assert worker["livenessProbe"]["httpGet"] == {"path": "/healthz", "port": "ops"}
@@ -512,13 +512,36 @@ def test_status_grpc_is_reachable_only_from_the_gateway() -> None:
 
 
 def test_ingress_routes_to_the_gateway_with_tls() -> None:
-    (ingress,) = of_kind(rendered("aws"), "Ingress")
-    spec = ingress["spec"]
-    assert spec["tls"] == [{"secretName": "callsight-tls", "hosts": ["callsight.example.com"]}]
-    backend = spec["rules"][0]["http"]["paths"][0]["backend"]["service"]
-    assert backend == {"name": f"{RELEASE}-upload", "port": {"name": "http"}}
-    # Streaming uploads must not be buffered or cut at the default 1 MB body size.
-    assert ingress["metadata"]["annotations"]["nginx.ingress.kubernetes.io/proxy-request-buffering"] == "off"
+    docs = rendered("aws")
+    public, upload = named(docs, "Ingress", RELEASE), named(docs, "Ingress", f"{RELEASE}-upload")
+    for ingress in (public, upload):
+        spec = ingress["spec"]
+        assert spec["tls"] == [{"secretName": "callsight-tls", "hosts": ["callsight.example.com"]}]
+        for path in spec["rules"][0]["http"]["paths"]:
+            # the public port only: /readyz and /metrics are on the ops port, which no Ingress names
+            assert path["backend"]["service"] == {"name": f"{RELEASE}-upload", "port": {"name": "http"}}
+    # Only the upload path streams unbuffered, up to the recording limit; everything else is
+    # buffered whole by the controller, with a small body and a bound on connections per client.
+    assert [(p["path"], p["pathType"]) for p in upload["spec"]["rules"][0]["http"]["paths"]] == [
+        ("/api/ingest/upload", "Exact")]
+    up, pub = upload["metadata"]["annotations"], public["metadata"]["annotations"]
+    assert up["nginx.ingress.kubernetes.io/proxy-request-buffering"] == "off"
+    assert up["nginx.ingress.kubernetes.io/proxy-body-size"] == "510m"
+    assert pub["nginx.ingress.kubernetes.io/proxy-request-buffering"] == "on"
+    assert pub["nginx.ingress.kubernetes.io/proxy-body-size"] == "2m"
+    assert int(pub["nginx.ingress.kubernetes.io/limit-connections"]) > 0
+
+
+def test_cookies_are_secure_when_the_chart_serves_tls_and_the_proxy_is_believed() -> None:
+    def env_of(value_set: str) -> dict[str, str]:
+        container = named(rendered(value_set), "Deployment", f"{RELEASE}-upload")["spec"]["template"]["spec"]
+        return {e["name"]: e.get("value", "") for e in container["containers"][0]["env"]}
+
+    with_tls = env_of("aws")
+    assert with_tls["CALLSIGHT_COOKIE_SECURE"] == "true" and with_tls["CALLSIGHT_TRUSTED_PROXY_HOPS"] == "1"
+    assert with_tls["OPS_PORT"] == "9090"
+    assert "CALLSIGHT_COOKIE_SECURE" not in env_of("dev")  # plain HTTP on a laptop: a Secure cookie would never come back
+    assert config_map(rendered("aws"))["CALLSIGHT_MAX_UPLOAD_BYTES"] == "500000000"
 
 
 def test_migrations_run_before_new_pods_as_a_hook_job_with_the_upload_image() -> None:
