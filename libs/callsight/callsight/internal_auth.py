@@ -19,6 +19,8 @@ import hmac
 import time
 from dataclasses import dataclass
 
+from google.protobuf.message import Message
+
 METADATA_KEY = "x-callsight-org-assertion"
 TTL_S = 60
 _VERSION = "v1"
@@ -68,10 +70,10 @@ class OrgAssertions:
         return org_id
 
 
-def org_fields(message: object) -> list[str]:
+def org_fields(message: Message) -> list[str]:
     """Every `org_id` in a request message, nested ones (filters) included."""
     found: list[str] = []
-    for field, value in message.ListFields():  # type: ignore[attr-defined]
+    for field, value in message.ListFields():
         if field.name == "org_id" and isinstance(value, str):
             found.append(value)
         elif field.message_type is not None and not field.is_repeated:

@@ -42,10 +42,11 @@ class Gateway(BaseApplication):
     def load(self) -> Any:
         from callsight.telemetry import setup_tracing
         from callsight_upload.app import create_app
+        from callsight_upload.core.wsgi import wrap
 
         # per gunicorn worker: exporter threads do not survive fork
         setup_tracing(self.settings.otel_service_name or "callsight-upload", kind=self.settings.otel_traces_exporter)
-        return create_app(self.settings)
+        return wrap(create_app(self.settings), self.settings.trusted_proxy_hops)
 
 
 def main() -> int:

@@ -16,7 +16,6 @@ from callsight_upload.core.connections import Connections
 from callsight_upload.core.edge import register_edge
 from callsight_upload.core.errors import register_error_handlers
 from callsight_upload.core.metrics import REQUEST_SECONDS
-from callsight_upload.core.wsgi import wrap
 from callsight_upload.settings import GatewaySettings
 from callsight_upload.web import register_web
 
@@ -80,5 +79,4 @@ def create_app(settings: GatewaySettings | None = None) -> Flask:
             )
         return response
 
-    app.wsgi_app = wrap(app.wsgi_app, settings.trusted_proxy_hops)  # type: ignore[method-assign]
     return app

@@ -18,9 +18,13 @@ import io
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from callsight import limits
 from callsight_upload.core.errors import ApiError
+
+if TYPE_CHECKING:
+    from _typeshed import WriteableBuffer
 
 log = logging.getLogger(__name__)
 EDGE_BYTES = 1024 * 1024
@@ -58,8 +62,9 @@ class EdgeReader(io.RawIOBase):
         self.pos = max(0, base + offset)
         return self.pos
 
-    def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]
-        end = min(self.size, self.pos + len(buffer))
+    def readinto(self, buffer: WriteableBuffer) -> int:
+        view = memoryview(buffer).cast("B")
+        end = min(self.size, self.pos + len(view))
         if end <= self.pos:
             return 0
         if end <= len(self.head):
@@ -69,7 +74,7 @@ class EdgeReader(io.RawIOBase):
         else:
             data = self.fetch(self.pos, end - 1)
         n = len(data)
-        memoryview(buffer)[:n] = data
+        view[:n] = data
         self.pos += n
         return n
 

@@ -24,12 +24,12 @@ class CloseWhenAsked:
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
         def start(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
             if any(k.lower() == "connection" and v.lower() == "close" for k, v in headers):
-                server_response = getattr(start_response, "__self__", None)
-                if hasattr(server_response, "force_close"):
-                    server_response.force_close()
+                force_close = getattr(getattr(start_response, "__self__", None), "force_close", None)
+                if callable(force_close):
+                    force_close()
             return start_response(status, headers, exc_info) if exc_info else start_response(status, headers)
 
-        return self.app(environ, start)  # type: ignore[no-any-return]
+        return self.app(environ, start)
 
 
 def wrap(app: WSGIApp, trusted_proxy_hops: int) -> WSGIApp:
