@@ -46,4 +46,6 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
 fi
 scripts/install-web-assets.sh
 scripts/install-elasticmq.sh
+# the speaker encoder for mono calls: its weights out of the hash-pinned Resemblyzer wheel (once; no torch)
+.venv/bin/python -m callsight_worker.speech.speaker_encoder prepare >/dev/null
 echo "install: ready (.venv)"

@@ -154,8 +154,11 @@ def _joined(texts: list[str], language: str) -> str:
 
 
 def render(script: Script, condition: Condition, out_dir: Path, seed: int, pause_s: float,
-           operator_left: bool = True) -> tuple[Path, dict[str, Any]]:
-    """Write the call as heard on a telephone recording; return its path and truth."""
+           operator_left: bool = True, mono: bool = False) -> tuple[Path, dict[str, Any]]:
+    """Write the call as heard on a telephone recording; return its path and truth.
+
+    `mono`: both sides mixed into one track, as a PBX that records one mixed line stores
+    it (no echo: the echo of a side is that side's voice again, already in the mix)."""
     rng = np.random.default_rng(seed)
     n = int(script.duration * RATE)
     clean = {OPERATOR: np.zeros(n, np.float32), CUSTOMER: np.zeros(n, np.float32)}
@@ -167,7 +170,7 @@ def render(script: Script, condition: Condition, out_dir: Path, seed: int, pause
         clean[p.speaker][a:a + samples.size] += samples
     heard = {s: x.copy() for s, x in clean.items()}
     delays = {OPERATOR: float(rng.uniform(0.01, 0.3)), CUSTOMER: float(rng.uniform(0.01, 0.3))}
-    if condition.echo_db is not None:
+    if condition.echo_db is not None and not mono:
         heard[CUSTOMER] += leak(clean[OPERATOR], condition.echo_db, delays[OPERATOR], rng)
         heard[OPERATOR] += leak(clean[CUSTOMER], condition.echo_db, delays[CUSTOMER], rng)
     if condition.noise_snr_db is not None:
@@ -179,13 +182,17 @@ def render(script: Script, condition: Condition, out_dir: Path, seed: int, pause
     for s in heard:  # a line is never digitally silent
         heard[s] += rng.standard_normal(n).astype(np.float32) * 10 ** (-66 / 20)
         np.clip(heard[s], -1.0, 1.0, out=heard[s])
-    order = [heard[OPERATOR], heard[CUSTOMER]] if operator_left else [heard[CUSTOMER], heard[OPERATOR]]
+    if mono:
+        order = [np.clip(heard[OPERATOR] + heard[CUSTOMER], -1.0, 1.0)]
+    else:
+        order = [heard[OPERATOR], heard[CUSTOMER]] if operator_left else [heard[CUSTOMER], heard[OPERATOR]]
     ext = "mp3" if condition.codec == "mp3" else "wav"
     out_dir.mkdir(parents=True, exist_ok=True)
-    path = encode(out_dir / f"{script.name}.{condition.name}.{ext}", order, condition.codec, condition.rate)
+    path = encode(out_dir / f"{script.name}.{condition.name}{'.mono' if mono else ''}.{ext}", order,
+                  condition.codec, condition.rate)
     t = truth(script, pause_s)
     t.update(condition=condition.name, echo_delay_s={k: round(v, 3) for k, v in delays.items()},
-             customer_gain_db=round(20 * np.log10(gain[CUSTOMER]), 1), operator_channel="left" if operator_left else "right",
-             format=ext)
+             customer_gain_db=round(20 * np.log10(gain[CUSTOMER]), 1),
+             operator_channel="mono" if mono else ("left" if operator_left else "right"), format=ext)
     path.with_suffix(".truth.json").write_text(json.dumps(t, ensure_ascii=False, indent=1))
     return path, t

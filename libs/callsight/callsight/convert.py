@@ -54,6 +54,8 @@ def call_to_proto(record: CallRecord) -> calls_pb2.Call:
         audio_key=record.audio_key,
         generation=record.generation,
     )
+    if record.speakers:
+        call.speakers.update(record.speakers)
     created, updated = timestamp(record.created_at), timestamp(record.updated_at)
     if created:
         call.created_at.CopyFrom(created)

@@ -22,14 +22,18 @@ def job_for(call: CallRecord, trace_context: dict[str, str] | None = None) -> jo
 
 
 def analysis_job(call_uid: str, org_id: str, rerun_id: str = "",
-                 trace_context: dict[str, str] | None = None) -> job_pb2.AnalysisJob:
-    """Analyse the call's stored transcript again; its status is not touched."""
+                 trace_context: dict[str, str] | None = None, operator_voice: str = "",
+                 requested_by: str = "") -> job_pb2.AnalysisJob:
+    """Analyse the call's stored transcript again (after naming `operator_voice` the
+    operator, when given); its status is not touched."""
     return job_pb2.AnalysisJob(
         call_uid=call_uid,
         org_id=org_id,
         rerun_id=rerun_id,
         enqueued_at=dt.datetime.now(dt.UTC).isoformat(),
         trace_context=trace_context or {},
+        operator_voice=operator_voice,
+        requested_by=requested_by,
     )
 
 

@@ -12,6 +12,7 @@ from callsight.db.orgs_repo import OrgRepository
 from callsight.db.records import CallRecord, OrgRecord
 from callsight_worker.analysis import Summarizer
 from callsight_worker.call_analysis import AnalysedCall, analyse_for_storage
+from callsight_worker.timeline.role_swap import RolesNotSwappable, swap_roles
 from callsight_worker.transcript import Transcript
 
 log = logging.getLogger(__name__)
@@ -51,4 +52,27 @@ class CallAnalyser:
             # redaction was switched on after this call was transcribed: mask the stored transcript too
             self.calls.replace_transcript_text(call.uid, redacted["text"], redacted["turns"])
         self.store(call, analysed)
+        return True
+
+    def set_operator_voice(self, call_uid: str, voice: str, requested_by: str) -> bool:
+        """Name a voice of a diarized mono call the operator (a supervisor's swap), before its
+        analysis runs again. False when there is nothing to change it on (the call is gone or
+        not Done, or its speakers are not voices); raises on PostgreSQL trouble."""
+        call = self.calls.get_by_uid(call_uid)
+        stored = self.calls.get_transcript(call.uid) if call and call.status == "Done" else None
+        if call is None or stored is None:
+            return False
+        transcript = Transcript.from_dict(stored)
+        try:
+            changed = swap_roles(transcript, voice, by="supervisor")
+        except RolesNotSwappable as exc:
+            log.warning("role swap refused: %s", exc)
+            return False
+        if changed:
+            speakers = dict(transcript.meta["speakers"]) | {"changed_by": requested_by or None}
+            transcript.meta["speakers"] = speakers
+            # the supervisor decided: an "uncertain roles" warning no longer applies
+            warnings = [w for w in call.warnings if w.get("code") != "roles_uncertain"]
+            self.calls.set_speaker_roles(call.uid, transcript.to_dict(), speakers, warnings)
+            log.info("roles set by %s: voice %s is the operator", requested_by or "a supervisor", voice)
         return True

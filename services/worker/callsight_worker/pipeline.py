@@ -4,6 +4,7 @@
            ─▶ language (asked for, or detected from the speech)
            ─▶ transcribe each side's own speech (any engine)
            ─▶ guards (echo, non-speech, loops, stock phrases) ─▶ utterances ─▶ turns
+    one track (mono): utterances ─▶ voices (diarization) ─▶ operator and customer (timeline.mono)
 
 No queue, database or S3 here, so it can be run and measured on its own.
 """
@@ -27,6 +28,8 @@ from callsight_worker.engines.base import MultiChannelTranscriber, TranscribeOpt
 from callsight_worker.samples import release, spans
 from callsight_worker.speech import channels as speech_channels
 from callsight_worker.speech.channels import ChannelSpeech, SpeechConfig
+from callsight_worker.speech.diarization import MAX_SPEAKERS, DiarizationConfig, Encoder
+from callsight_worker.timeline import mono
 from callsight_worker.timeline.config import TimelineConfig
 from callsight_worker.timeline.guards import GuardReport, guard_words
 from callsight_worker.timeline.turns import assemble
@@ -69,6 +72,9 @@ class CallRequest:
     operator_channel: str = "left"
     # the organisation's terms: [{"text", "reading", "language"}]; those of the call's language are used
     vocabulary: tuple[dict[str, Any], ...] = ()
+    speakers: int = 2  # voices on a one-track recording (1-4)
+    qa_form: dict[str, Any] | None = None  # the organisation's form: its phrases tell the operator's voice
+    company_names: tuple[str, ...] = ()  # the operator names the company when answering
 
 
 @dataclass
@@ -78,6 +84,7 @@ class PipelineResult:
     language: LanguageDecision
     warnings: list[dict[str, str]] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
+    speakers: dict[str, Any] = field(default_factory=dict)  # how operator and customer were told apart
 
 
 def speakers_for(channel_count: int, operator_channel: str) -> list[str]:
@@ -112,10 +119,13 @@ def transcribe_file(
     detector: lang.LanguageDetector | None = None, max_duration_s: float = 4 * 3600,
     timeline: TimelineConfig | None = None, speech_config: SpeechConfig | None = None,
     options: TranscribeOptions = TranscribeOptions(), progress: ProgressCallback | None = None,
+    speaker_encoder: Encoder | None = None,
 ) -> PipelineResult:
     """`options` carries what the call brings to every channel (job store, engine settings);
     the pipeline adds what it learns per channel (vocabulary of the language, speech regions).
-    `progress` is told each step as it starts, and how far the transcription is."""
+    `progress` is told each step as it starts, and how far the transcription is.
+    `speaker_encoder`: voiceprints for telling the voices of a mono track apart (None: a
+    mono call stays "mixed")."""
     cfg = timeline or TimelineConfig()
     scfg = speech_config or SpeechConfig()
     timings: dict[str, float] = {}
@@ -151,6 +161,7 @@ def transcribe_file(
     t1 = time.perf_counter()
     utterances = []
     reports: dict[str, GuardReport] = {}
+    separated: mono.MonoSpeakers | None = None
     model = ""
     regions = [channel.transcription_regions(scfg, audio.duration_s) for channel in speech]
     # what each channel costs the engine: the seconds it decodes (all of it without regions)
@@ -174,28 +185,51 @@ def transcribe_file(
                 heard_all.append(engine.transcribe(samples, decision.language, channel_options))
                 done_s += weight
                 tell("transcribe", done_s / total_s if total_s > 0 else 1.0)
-        for speaker, channel, heard in zip(speakers, speech, heard_all, strict=True):
+        for speaker, samples, channel, heard in zip(speakers, audio.channels, speech, heard_all, strict=True):
             model = heard.model
             words, reports[speaker] = guard_words(heard.segments, channel, decision.language, cfg,
                                                   tuple(t.text for t in vocabulary))
-            said = build_utterances(speaker, words, channel, decision.language, cfg)
+            if speaker == MIXED:
+                t2 = time.perf_counter()
+                with _tracer.start_as_current_span("diarization"):
+                    separated = mono.separate(
+                        samples, channel, words, decision.language, audio.duration_s, speaker_encoder, cfg,
+                        DiarizationConfig(speakers=max(1, min(MAX_SPEAKERS, request.speakers))),
+                        request.qa_form, request.company_names)
+                said = separated.utterances
+                timings["diarization"] = time.perf_counter() - t2
+            else:
+                said = build_utterances(speaker, words, channel, decision.language, cfg)
             if vocabulary and decision.language.startswith("ja"):
                 said = [apply_japanese_vocabulary(t, vocabulary) for t in said]
             utterances += said
     tell("transcribe", 1.0)
-    timings["transcribe"] = time.perf_counter() - t1
+    timings["transcribe"] = time.perf_counter() - t1 - timings.get("diarization", 0.0)
 
     turns = assemble(utterances, decision.language, cfg)
     warnings += _guard_warnings(reports)
+    if separated is not None:
+        warnings += separated.warnings
+        speakers_info = separated.speakers
+    else:
+        speakers_info = {"method": "channels", "separated": True, "operator_channel": request.operator_channel,
+                         "source": "channels"}
     for speaker, report in reports.items():
         if report.dropped:
             log.info("guards dropped words of the %s: %s", speaker, dict(report.dropped))
     transcript = Transcript(
         language=decision.language, engine=engine.name, model=model, duration_s=audio.duration_s,
-        speaker_mode="stereo" if len(speakers) > 1 else "mono", turns=turns,
-        meta=_meta(cfg, scfg, speakers, speech, reports, decision),
+        speaker_mode=_speaker_mode(len(speakers), speakers_info), turns=turns,
+        meta=_meta(cfg, scfg, speakers, speech, reports, decision) | {"speakers": speakers_info},
     )
-    return PipelineResult(audio=audio, transcript=transcript, language=decision, warnings=warnings, timings=timings)
+    return PipelineResult(audio=audio, transcript=transcript, language=decision, warnings=warnings, timings=timings,
+                          speakers=speakers_info)
+
+
+def _speaker_mode(channels: int, speakers: dict[str, Any]) -> str:
+    if channels > 1:
+        return "stereo"
+    return "diarized" if speakers.get("separated") else "mono"
 
 
 def _guard_warnings(reports: dict[str, GuardReport]) -> list[dict[str, str]]:

@@ -25,6 +25,7 @@ from callsight.settings import (
 )
 from callsight_worker.cpus import available_cpus
 from callsight_worker.model import default_model_dir
+from callsight_worker.speech import speaker_encoder
 
 
 class AmiVoiceVariables(ServiceSettings):
@@ -88,6 +89,11 @@ class WorkerSettings(AmiVoiceVariables, CacheSettings, StorageSettings, Transcri
         "Threads of one call's transcription (one call decodes the speech of both channels in one batched pass, "
         "so a lone worker keeps every core it is given busy)"), gt=0,
         shown_default="the cores the worker is given: CPU affinity, cgroup CPU quota (Kubernetes limit)")
+    speaker_model_dir: Path | None = env("CALLSIGHT_SPEAKER_MODEL_DIR", None, (
+        "Folder of the speaker encoder's weights (mono calls: telling operator and customer apart)"),
+        shown_default="CALLSIGHT_MODEL_CACHE/models/speaker-encoder")
+    diarization: bool = env("CALLSIGHT_DIARIZATION", True, (
+        "Tell operator and customer apart by voice on one-track (mono) recordings; off: they stay 'mixed'"))
     requeue_after_s: int = env("CALLSIGHT_REQUEUE_AFTER_S", 900,
                                "The reconciler sends a Queued call's job again after this long, s", gt=0)
     progress_interval_s: float = env("CALLSIGHT_PROGRESS_INTERVAL_S", 2.0, (
@@ -99,3 +105,7 @@ class WorkerSettings(AmiVoiceVariables, CacheSettings, StorageSettings, Transcri
     @property
     def model_path(self) -> Path:
         return default_model_dir(self.model_dir, self.model_cache)
+
+    @property
+    def speaker_model_path(self) -> Path:
+        return self.speaker_model_dir or speaker_encoder.default_dir(self.model_cache)

@@ -17,6 +17,9 @@ CUSTOMER = "customer"
 MIXED = "mixed"
 
 
+# transcripts whose turns say operator or customer (by channel, or by voice on one track)
+SEPARATED_MODES = ("stereo", "diarized")
+
 UTTERANCE = "utterance"
 # a short reply ("yes", "はい") inside the other speaker's turn: it does not take the floor
 BACKCHANNEL = "backchannel"
@@ -30,6 +33,8 @@ class Turn:
     text: str
     words: tuple[Word, ...] = ()
     kind: str = UTTERANCE
+    # which voice of a diarized mono track said it ("A", "B", ...); "" on stereo and mixed calls
+    voice: str = ""
 
 
 @dataclass
@@ -37,11 +42,17 @@ class Transcript:
     language: str
     engine: str
     model: str
-    speaker_mode: str  # "stereo" (operator/customer by channel) or "mono"
+    # "stereo": operator/customer by channel; "diarized": one track, operator/customer by voice;
+    # "mono": one track whose voices were not told apart (every turn "mixed")
+    speaker_mode: str
     duration_s: float
     turns: list[Turn] = field(default_factory=list)
     # how the timeline was built (thresholds, echo estimates) and what the guards dropped
     meta: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def speakers_separated(self) -> bool:
+        return self.speaker_mode in SEPARATED_MODES
 
     @property
     def text(self) -> str:
@@ -63,6 +74,7 @@ class Transcript:
                     words=tuple(Word(w["text"], float(w["start"]), float(w["end"]), float(w.get("confidence", 0.0)))
                                 for w in t.get("words") or ()),
                     kind=t.get("kind") or UTTERANCE,
+                    voice=t.get("voice") or "",
                 )
                 for t in d.get("turns") or ()
             ],
@@ -84,6 +96,7 @@ class Transcript:
                     "start": round(t.start, 3),
                     "end": round(t.end, 3),
                     "text": t.text,
+                    **({"voice": t.voice} if t.voice else {}),
                     "words": [
                         {"speaker": t.speaker}
                         | {k: (round(v, 3) if isinstance(v, float) else v) for k, v in asdict(w).items()}

@@ -185,6 +185,8 @@ class Worker:
                 org.default_language if org else call.language),
             operator_channel=call.operator_channel or (org.operator_channel if org else "left"),
             vocabulary=tuple(org.vocabulary) if org else (),
+            qa_form=org.qa_form if org else None,
+            company_names=(org.name,) if org and org.name else (),
         )
         engine = self.engines.get(org.engine if org and org.engine else None)
         options = TranscribeOptions(
@@ -192,7 +194,8 @@ class Worker:
             engine_settings=((org.engine_settings or {}) if org else {}).get(engine.name) or {},
         )
         result = transcribe_file(path, call.audio_format, engine, request, detector=self.engines.language_detector(),
-                                 options=options, progress=progress.report)
+                                 options=options, progress=progress.report,
+                                 speaker_encoder=self.engines.speaker_encoder())
         for name, seconds in result.timings.items():
             STEP_SECONDS.labels(name).observe(seconds)
         AUDIO_SECONDS.inc(result.audio.duration_s)
@@ -209,7 +212,8 @@ class Worker:
             self.analyser.store(call, analysed)
             # PostgreSQL holds the one transcript (and the analysis): no copy in S3 that nothing reads
             finished = self.calls.complete(call.uid, call.generation, transcript, None,
-                                           language=result.language, warnings=result.warnings)
+                                           language=result.language, warnings=result.warnings,
+                                           speakers=result.speakers)
             reporter.stop()  # nothing about this attempt may follow its Done
         if finished is not None:
             self._publish(finished, "Processing")

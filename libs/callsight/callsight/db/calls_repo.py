@@ -202,6 +202,7 @@ class CallRepository:
     def complete(
         self, uid: str, generation: int, transcript: dict[str, Any], s3_key: str | None,
         language: LanguageDecision | None = None, warnings: builtins.list[dict[str, str]] | None = None,
+        speakers: dict[str, Any] | None = None,
     ) -> CallRecord | None:
         """Store the transcript and mark Done in one transaction; None if already final.
 
@@ -229,6 +230,8 @@ class CallRepository:
                                detected_language=language.detected, language_confidence=language.confidence)
         if warnings is not None:
             call_values["warnings"] = warnings
+        if speakers is not None:
+            call_values["speakers"] = speakers
         with self.engine.begin() as conn:
             row = conn.execute(
                 update(calls)
@@ -267,6 +270,17 @@ class CallRepository:
         with self.engine.begin() as conn:
             conn.execute(update(calls).where(calls.c.uid == uid)
                          .values(engine_jobs=calls.c.engine_jobs.op("-")(key)))
+
+    def set_speaker_roles(self, uid: str, transcript: dict[str, Any], speakers: dict[str, Any],
+                          warnings: builtins.list[dict[str, str]]) -> None:
+        """A supervisor's role swap on a Done call: its turns, transcript meta and the call's
+        speakers and warnings, in one transaction; status unchanged."""
+        with self.engine.begin() as conn:
+            conn.execute(update(transcripts).where(transcripts.c.call_uid == uid).values(
+                text=transcript["text"], turns=transcript["turns"], meta=transcript.get("meta"),
+                updated_at=func.now()))
+            conn.execute(update(calls).where(calls.c.uid == uid).values(
+                speakers=speakers, warnings=warnings, updated_at=func.now()))
 
     def replace_transcript_text(self, uid: str, text: str, turns: builtins.list[dict[str, Any]]) -> None:
         """Overwrite a stored transcript's words (a re-analysis that redacted PII); status unchanged."""

@@ -58,6 +58,8 @@ class CallRecord(FromRow):
     progress_step: str | None = None
     progress_at: dt.datetime | None = None
     eta_at: dt.datetime | None = None
+    # how operator and customer were told apart: channels, voices (with evidence) or not at all
+    speakers: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)

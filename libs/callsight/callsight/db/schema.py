@@ -81,6 +81,8 @@ calls = Table(
     Column("language_confidence", Float, nullable=True),
     # what a supervisor should know about the result: language mismatch, text dropped by the guards
     Column("warnings", JSONB, nullable=False, server_default=text("'[]'::jsonb")),
+    # how operator and customer were told apart (0009): method, voices, operator voice, confidence, evidence
+    Column("speakers", JSONB, nullable=True),
     Column("operator_id", String(255), nullable=True),
     Column("customer_id", String(255), nullable=True),
     Column("department", String(255), nullable=True),

@@ -24,7 +24,7 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x16\x63\x61llsight/v1/job.proto\x12\x0c\x63\x61llsight.v1\"\xfc\x01\n\x10TranscriptionJob\x12\x10\n\x08\x63\x61ll_uid\x18\x01 \x01(\t\x12\x0e\n\x06org_id\x18\x02 \x01(\t\x12\x12\n\ngeneration\x18\x03 \x01(\x05\x12\x11\n\taudio_key\x18\x04 \x01(\t\x12\x13\n\x0b\x65nqueued_at\x18\x05 \x01(\t\x12G\n\rtrace_context\x18\x06 \x03(\x0b\x32\x30.callsight.v1.TranscriptionJob.TraceContextEntry\x12\x0c\n\x04kind\x18\x07 \x01(\t\x1a\x33\n\x11TraceContextEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"\xcf\x01\n\x0b\x41nalysisJob\x12\x10\n\x08\x63\x61ll_uid\x18\x01 \x01(\t\x12\x0e\n\x06org_id\x18\x02 \x01(\t\x12\x10\n\x08rerun_id\x18\x03 \x01(\t\x12\x13\n\x0b\x65nqueued_at\x18\x04 \x01(\t\x12\x42\n\rtrace_context\x18\x05 \x03(\x0b\x32+.callsight.v1.AnalysisJob.TraceContextEntry\x1a\x33\n\x11TraceContextEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x16\x63\x61llsight/v1/job.proto\x12\x0c\x63\x61llsight.v1\"\xfc\x01\n\x10TranscriptionJob\x12\x10\n\x08\x63\x61ll_uid\x18\x01 \x01(\t\x12\x0e\n\x06org_id\x18\x02 \x01(\t\x12\x12\n\ngeneration\x18\x03 \x01(\x05\x12\x11\n\taudio_key\x18\x04 \x01(\t\x12\x13\n\x0b\x65nqueued_at\x18\x05 \x01(\t\x12G\n\rtrace_context\x18\x06 \x03(\x0b\x32\x30.callsight.v1.TranscriptionJob.TraceContextEntry\x12\x0c\n\x04kind\x18\x07 \x01(\t\x1a\x33\n\x11TraceContextEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"\xfd\x01\n\x0b\x41nalysisJob\x12\x10\n\x08\x63\x61ll_uid\x18\x01 \x01(\t\x12\x0e\n\x06org_id\x18\x02 \x01(\t\x12\x10\n\x08rerun_id\x18\x03 \x01(\t\x12\x13\n\x0b\x65nqueued_at\x18\x04 \x01(\t\x12\x42\n\rtrace_context\x18\x05 \x03(\x0b\x32+.callsight.v1.AnalysisJob.TraceContextEntry\x12\x16\n\x0eoperator_voice\x18\x06 \x01(\t\x12\x14\n\x0crequested_by\x18\x07 \x01(\t\x1a\x33\n\x11TraceContextEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -40,7 +40,7 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_TRANSCRIPTIONJOB_TRACECONTEXTENTRY']._serialized_start=242
   _globals['_TRANSCRIPTIONJOB_TRACECONTEXTENTRY']._serialized_end=293
   _globals['_ANALYSISJOB']._serialized_start=296
-  _globals['_ANALYSISJOB']._serialized_end=503
+  _globals['_ANALYSISJOB']._serialized_end=549
   _globals['_ANALYSISJOB_TRACECONTEXTENTRY']._serialized_start=242
   _globals['_ANALYSISJOB_TRACECONTEXTENTRY']._serialized_end=293
 # @@protoc_insertion_point(module_scope)

@@ -32,7 +32,7 @@ class TranscriptionJob(_message.Message):
     def __init__(self, call_uid: _Optional[str] = ..., org_id: _Optional[str] = ..., generation: _Optional[int] = ..., audio_key: _Optional[str] = ..., enqueued_at: _Optional[str] = ..., trace_context: _Optional[_Mapping[str, str]] = ..., kind: _Optional[str] = ...) -> None: ...
 
 class AnalysisJob(_message.Message):
-    __slots__ = ("call_uid", "org_id", "rerun_id", "enqueued_at", "trace_context")
+    __slots__ = ("call_uid", "org_id", "rerun_id", "enqueued_at", "trace_context", "operator_voice", "requested_by")
     class TraceContextEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -45,9 +45,13 @@ class AnalysisJob(_message.Message):
     RERUN_ID_FIELD_NUMBER: _ClassVar[int]
     ENQUEUED_AT_FIELD_NUMBER: _ClassVar[int]
     TRACE_CONTEXT_FIELD_NUMBER: _ClassVar[int]
+    OPERATOR_VOICE_FIELD_NUMBER: _ClassVar[int]
+    REQUESTED_BY_FIELD_NUMBER: _ClassVar[int]
     call_uid: str
     org_id: str
     rerun_id: str
     enqueued_at: str
     trace_context: _containers.ScalarMap[str, str]
-    def __init__(self, call_uid: _Optional[str] = ..., org_id: _Optional[str] = ..., rerun_id: _Optional[str] = ..., enqueued_at: _Optional[str] = ..., trace_context: _Optional[_Mapping[str, str]] = ...) -> None: ...
+    operator_voice: str
+    requested_by: str
+    def __init__(self, call_uid: _Optional[str] = ..., org_id: _Optional[str] = ..., rerun_id: _Optional[str] = ..., enqueued_at: _Optional[str] = ..., trace_context: _Optional[_Mapping[str, str]] = ..., operator_voice: _Optional[str] = ..., requested_by: _Optional[str] = ...) -> None: ...

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from flask import Flask
 
-from callsight_upload.api import amivoice_settings, analysis, calls, ingest, ops, qa_form, scorecards, vocabulary
+from callsight_upload.api import amivoice_settings, analysis, calls, ingest, ops, qa_form, scorecards, speakers, vocabulary
 
 
 def register_api(app: Flask) -> None:
     for blueprint in (ops.bp, ingest.bp, calls.bp, analysis.bp, analysis.reruns_bp, qa_form.bp,
-                      amivoice_settings.bp, vocabulary.bp, scorecards.bp, scorecards.departments_bp, scorecards.customers_bp):
+                      amivoice_settings.bp, vocabulary.bp, speakers.bp, scorecards.bp, scorecards.departments_bp, scorecards.customers_bp):
         app.register_blueprint(blueprint)

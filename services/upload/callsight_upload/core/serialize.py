@@ -29,6 +29,7 @@ def call_json(call: calls_pb2.Call, transcript_text: str | None = None) -> dict[
         "detected_language": call.detected_language or None,
         "language_confidence": round(call.language_confidence, 3) if call.detected_language else None,
         "warnings": [{"code": w.code, "message": w.message} for w in call.warnings],
+        "speakers": MessageToDict(call.speakers) if call.HasField("speakers") else None,
         "operator_id": call.operator_id or None,
         "customer_id": call.customer_id or None,
         "department": call.department or None,

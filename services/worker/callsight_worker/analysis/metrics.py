@@ -254,7 +254,7 @@ def compute_metrics(transcript: Transcript, config: MetricsConfig | None = None)
     ja = is_japanese(transcript.language)
 
     speakers = sorted({t.speaker for t in turns})
-    if transcript.speaker_mode == "stereo":
+    if transcript.speakers_separated:
         speakers = sorted(set(speakers) | {OPERATOR, CUSTOMER})
     per: dict[str, list[Interval]] = {
         s: merge_intervals([(t.start, t.end) for t in turns if t.speaker == s]) for s in speakers

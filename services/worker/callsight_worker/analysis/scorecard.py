@@ -41,7 +41,7 @@ from callsight_worker.analysis._text import (
     time_at_offset,
 )
 from callsight_worker.analysis.metrics import CallMetrics, compute_metrics
-from callsight_worker.transcript import MIXED, OPERATOR, Transcript
+from callsight_worker.transcript import MIXED, OPERATOR, SEPARATED_MODES, Transcript
 
 # The form itself (items, validation, the defaults) lives in the shared library so the
 # gateway can validate a form without importing the worker; re-exported here.
@@ -226,7 +226,7 @@ def evaluate_item(
     elif item.kind == MAX_OPERATOR_TALK_SHARE:
         assert item.limit is not None
         op = metrics.speakers.get(OPERATOR)
-        if op is None or metrics.speaker_mode != "stereo":
+        if op is None or metrics.speaker_mode not in SEPARATED_MODES:
             res.detail = "not applicable: speakers are not separated (mono)"
         else:
             res.passed = op.talk_share <= item.limit

@@ -66,6 +66,8 @@ class AnalysisConsumer:
             JOBS.labels("unreadable").inc()
             return
         try:
+            if job.operator_voice:
+                self.analyser.set_operator_voice(job.call_uid, job.operator_voice, job.requested_by)
             analysed = self.analyser.analyse_again(job.call_uid)
         except Exception:
             # PostgreSQL trouble: the job comes back after its visibility timeout

@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import logging
+
 from callsight_worker.engines.base import Transcriber
 from callsight_worker.language import LanguageDetector
 from callsight_worker.model import ModelError
 from callsight_worker.settings import WorkerSettings
+from callsight_worker.speech import speaker_encoder
+from callsight_worker.speech.speaker_encoder import SpeakerEncoder, SpeakerModelError
+
+log = logging.getLogger(__name__)
 
 
 def build_engine(name: str, settings: WorkerSettings) -> Transcriber:
@@ -40,3 +46,13 @@ class EngineRegistry:
         except (ModelError, OSError, RuntimeError):
             return None
         return engine if isinstance(engine, LanguageDetector) else None
+
+    def speaker_encoder(self) -> SpeakerEncoder | None:
+        """Voiceprints for one-track calls (None when diarization is off; a missing model is an error)."""
+        if not self.settings.diarization:
+            return None
+        try:
+            return speaker_encoder.load(str(self.settings.speaker_model_path))
+        except SpeakerModelError:
+            log.error("speaker model missing in %s: mono calls stay 'mixed'", self.settings.speaker_model_path)
+            return None

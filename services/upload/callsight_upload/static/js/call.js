@@ -70,6 +70,28 @@
     });
   }
 
+  var swap = document.getElementById("swap-roles");
+  if (swap) {
+    swap.addEventListener("click", function () {
+      swap.disabled = true;
+      document.getElementById("swap-error").hidden = true;
+      fetch(swap.dataset.url, {
+        method: "POST", credentials: "same-origin",
+        headers: { "X-CSRF-Token": document.querySelector('meta[name="csrf-token"]').content,
+                   "Content-Type": "application/json" },
+        body: JSON.stringify({ swap: true }),
+      }).then(function (r) {
+        if (!r.ok) throw new Error(r.status);
+        document.getElementById("swap-message").hidden = false;
+        // the analysis workers rename the turns and analyse again: show the result when it is there
+        setTimeout(function () { window.location.reload(); }, 3000);
+      }).catch(function () {
+        swap.disabled = false;
+        document.getElementById("swap-error").hidden = false;
+      });
+    });
+  }
+
   var data = JSON.parse(document.getElementById("chart-data").textContent);
   if (!data.analysis || !window.Chart) return;
   // drawn at once: no motion to wait for (or to distract), and screenshots show the data

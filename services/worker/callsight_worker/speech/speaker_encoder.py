@@ -1,0 +1,238 @@
+"""Voiceprints: a 256-number speaker embedding of a stretch of speech, offline, on CPU.
+
+The model is Resemblyzer's GE2E speaker encoder (PyPI `Resemblyzer` 0.1.4, Apache-2.0:
+3-layer LSTM over 40-band mel frames, weights inside the wheel). We chose it over the
+other candidates by measurement (docs/diarization.md). Its package would pull in torch
+and librosa; we need neither: `prepare` takes the weights out of the hash-pinned wheel
+once (image build, `make install`) and stores them as plain numpy arrays, and the
+forward pass below is the same LSTM in numpy. Nothing is downloaded at run time.
+
+    python -m callsight_worker.speech.speaker_encoder prepare --dir DIR
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import io
+import os
+import pickle
+import struct
+import subprocess
+import sys
+import tempfile
+import zipfile
+from collections import OrderedDict
+from collections.abc import Sequence
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from callsight_worker.speech.mel import power_mel
+
+PACKAGE = "Resemblyzer==0.1.4"
+WHEEL_SHA256 = "8f12eb2f1a9982d32e8db7856de754709b59c93a77bcf0ff536584b619a9dd1f"
+WEIGHTS_SHA256 = "39373b86598fa3da9fcddee6142382efe09777e8d37dc9c0561f41f0070f134e"
+WEIGHTS_FILE = "resemblyzer-ge2e.npz"
+MODEL_NAME = "resemblyzer-ge2e-0.1.4"
+
+SAMPLE_RATE = 16_000
+N_MELS = 40
+HIDDEN = 256
+LAYERS = 3
+WINDOW_FRAMES = 160  # 1.6 s: the partial utterance the encoder was trained on
+TARGET_DBFS = -30.0  # quiet speech is raised to this level, as in training
+
+Embeddings = npt.NDArray[np.float32]
+
+
+class SpeakerModelError(RuntimeError):
+    pass
+
+
+def default_dir(cache_root: str | Path | None = None) -> Path:
+    """The model's place in the cache (the worker's CALLSIGHT_MODEL_CACHE, default ~/.cache/callsight);
+    the worker's CALLSIGHT_SPEAKER_MODEL_DIR overrides it (see WorkerSettings)."""
+    return Path(cache_root or Path.home() / ".cache" / "callsight") / "models" / "speaker-encoder"
+
+
+# ---- preparing the weights (install time) ---------------------------------------------------
+
+
+def _legacy_torch_tensors(raw: bytes) -> dict[str, npt.NDArray[np.float32]]:
+    """The float tensors of a legacy (pre-zip) torch checkpoint, read without torch.
+
+    Layout: three small pickles (magic, protocol, system info), the state pickle whose
+    tensors point at storages by key, the list of storage keys, then each storage's
+    element count (int64) and raw little-endian data, in that order.
+    """
+    f = io.BytesIO(raw)
+    counts: dict[str, int] = {}
+    tensors: dict[str, tuple[str, int, tuple[int, ...], tuple[int, ...]]] = {}
+
+    class Unpickler(pickle.Unpickler):
+        def find_class(self, module: str, name: str) -> Any:
+            if module == "torch" and name == "FloatStorage":
+                return name
+            if module == "torch._utils" and name == "_rebuild_tensor_v2":
+                return lambda key, offset, size, stride, *_: (key, offset, tuple(size), tuple(stride))
+            if module == "collections" and name == "OrderedDict":
+                return OrderedDict
+            raise SpeakerModelError(f"unexpected object in the speaker model: {module}.{name}")
+
+        def persistent_load(self, pid: Any) -> Any:
+            _, storage_type, key, _, numel, _ = pid
+            if storage_type != "FloatStorage":
+                raise SpeakerModelError(f"unexpected storage {storage_type}")
+            counts[key] = int(numel)
+            return key
+
+    for _ in range(3):
+        pickle.load(f)  # noqa: S301 - the file's sha256 is checked before this
+    state = Unpickler(f).load()
+    state = state.get("model_state", state)
+    tensors = {name: value for name, value in state.items()}
+    storages: dict[str, npt.NDArray[np.float32]] = {}
+    for key in pickle.load(f):  # noqa: S301
+        (n,) = struct.unpack("<q", f.read(8))
+        storages[key] = np.frombuffer(f.read(4 * n), dtype="<f4")
+    out = {}
+    for name, (key, offset, size, stride) in tensors.items():
+        data = storages[key]
+        out[name] = np.lib.stride_tricks.as_strided(
+            data[offset:], shape=size, strides=[s * 4 for s in stride]).astype(np.float32)
+    return out
+
+
+def _sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def prepare(target: Path, wheel: Path | None = None) -> Path:
+    """Weights from the Resemblyzer wheel (downloaded by pip, hash-pinned) into `target`."""
+    target.mkdir(parents=True, exist_ok=True)
+    out = target / WEIGHTS_FILE
+    if out.exists():
+        return out
+    with tempfile.TemporaryDirectory() as tmp:
+        if wheel is None:
+            pins = Path(tmp) / "pins.txt"
+            pins.write_text(f"{PACKAGE} --hash=sha256:{WHEEL_SHA256}\n")
+            subprocess.run([sys.executable, "-m", "pip", "download", "-q", "--no-deps", "--require-hashes",
+                            "--only-binary", ":all:", "-r", str(pins), "-d", tmp], check=True)
+            wheel = next(Path(tmp).glob("*.whl"))
+        if _sha256(wheel.read_bytes()) != WHEEL_SHA256:
+            raise SpeakerModelError(f"{wheel.name}: not the pinned {PACKAGE} wheel")
+        with zipfile.ZipFile(wheel) as z:
+            raw = z.read("resemblyzer/pretrained.pt")
+    if _sha256(raw) != WEIGHTS_SHA256:
+        raise SpeakerModelError("resemblyzer/pretrained.pt: sha256 mismatch")
+    weights = _legacy_torch_tensors(raw)
+    partial = target / f".{WEIGHTS_FILE}.{os.getpid()}.npz"
+    np.savez(partial, allow_pickle=False, **weights)
+    os.replace(partial, out)
+    return out
+
+
+# ---- the encoder (run time) ------------------------------------------------------------------
+
+
+def _sigmoid(x: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
+    return np.float32(0.5) * (np.float32(1.0) + np.tanh(np.float32(0.5) * x))
+
+
+class SpeakerEncoder:
+    """Embeddings of speech segments (16 kHz float32), L2-normalised, shape (n, 256)."""
+
+    name = MODEL_NAME
+
+    def __init__(self, weights: Path) -> None:
+        if not weights.exists():
+            raise SpeakerModelError(
+                f"speaker model {weights} missing: run `python -m callsight_worker.speech.speaker_encoder prepare`")
+        with np.load(weights, allow_pickle=False) as z:
+            w = {k: z[k].astype(np.float32) for k in z.files}
+        self.w_ih = [w[f"lstm.weight_ih_l{i}"].T.copy() for i in range(LAYERS)]
+        self.w_hh = [w[f"lstm.weight_hh_l{i}"].T.copy() for i in range(LAYERS)]
+        self.bias = [w[f"lstm.bias_ih_l{i}"] + w[f"lstm.bias_hh_l{i}"] for i in range(LAYERS)]
+        self.linear_w = w["linear.weight"].T.copy()
+        self.linear_b = w["linear.bias"]
+
+    @staticmethod
+    def features(samples: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
+        """Mel frames (n, 40) of a segment, raised to the training level when quiet."""
+        rms = float(np.sqrt(np.mean(np.square(samples, dtype=np.float64)))) if samples.size else 0.0
+        if rms > 0:
+            gain = 10 ** ((TARGET_DBFS - 20 * np.log10(rms)) / 20)
+            if gain > 1:
+                samples = samples * np.float32(gain)
+        return power_mel(samples, SAMPLE_RATE, n_fft=400, win_length=400, hop=160, n_mels=N_MELS)
+
+    def _lstm(self, x: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
+        """Last hidden state of the top layer, for a batch (b, frames, 40)."""
+        seq = x
+        h = np.zeros((x.shape[0], HIDDEN), dtype=np.float32)
+        for layer in range(LAYERS):
+            gates_in = seq @ self.w_ih[layer] + self.bias[layer]
+            h = np.zeros((x.shape[0], HIDDEN), dtype=np.float32)
+            c = np.zeros_like(h)
+            last = layer == LAYERS - 1
+            outputs = None if last else np.empty((x.shape[0], x.shape[1], HIDDEN), dtype=np.float32)
+            for t in range(x.shape[1]):
+                g = gates_in[:, t] + h @ self.w_hh[layer]
+                i, f, cell, o = (g[:, k * HIDDEN:(k + 1) * HIDDEN] for k in range(4))
+                c = _sigmoid(f) * c + _sigmoid(i) * np.tanh(cell)
+                h = _sigmoid(o) * np.tanh(c)
+                if outputs is not None:
+                    outputs[:, t] = h
+            if outputs is not None:
+                seq = outputs
+        return h
+
+    def embed(self, segments: Sequence[npt.NDArray[np.float32]]) -> Embeddings:
+        """One embedding per segment: the mean of its 1.6 s windows' (half overlapping)."""
+        if not segments:
+            return np.zeros((0, HIDDEN), dtype=np.float32)
+        windows: list[npt.NDArray[np.float32]] = []
+        owner: list[int] = []
+        step = WINDOW_FRAMES // 2
+        for index, samples in enumerate(segments):
+            mel = self.features(samples)
+            if mel.shape[0] < WINDOW_FRAMES:
+                mel = np.concatenate([mel, np.zeros((WINDOW_FRAMES - mel.shape[0], N_MELS), np.float32)])
+            for start in range(0, max(1, mel.shape[0] - WINDOW_FRAMES + step), step):
+                window = mel[start:start + WINDOW_FRAMES]
+                if window.shape[0] == WINDOW_FRAMES:
+                    windows.append(window)
+                    owner.append(index)
+        hidden = self._lstm(np.stack(windows))
+        partial = np.maximum(0.0, hidden @ self.linear_w + self.linear_b)
+        partial /= np.linalg.norm(partial, axis=1, keepdims=True) + 1e-9
+        owners = np.asarray(owner)
+        out = np.stack([partial[owners == i].mean(axis=0) for i in range(len(segments))])
+        return (out / (np.linalg.norm(out, axis=1, keepdims=True) + 1e-9)).astype(np.float32)
+
+
+@cache
+def load(model_dir: str | None = None) -> SpeakerEncoder:
+    """The encoder of `model_dir` (default `default_dir()`), loaded once per process."""
+    return SpeakerEncoder(Path(model_dir or default_dir()) / WEIGHTS_FILE)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m callsight_worker.speech.speaker_encoder")
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("prepare", help="take the speaker model's weights out of its PyPI wheel")
+    p.add_argument("--dir", type=Path, default=None)
+    p.add_argument("--wheel", type=Path, default=None, help="a downloaded Resemblyzer 0.1.4 wheel")
+    args = parser.parse_args(argv)
+    path = prepare(args.dir or default_dir(), args.wheel)
+    print(f"speaker model: {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
