@@ -1,6 +1,6 @@
 """`make bench`: every figure against a real local stack, written to bench/results.md.
 
-    python -m bench [--only upload,ingest,reads,list1m,pipeline,steps,scaling,accuracy,timeline,vocabulary] [--minutes 1,5]
+    python -m bench [--only upload,ingest,reads,list1m,pipeline,steps,scaling,accuracy,timeline,vocabulary,diarization] [--minutes 1,5]
 
 The 30-minute pipeline figure is opt-in (`--minutes 1,5,30`): it takes ~7 minutes.
 """
@@ -16,13 +16,14 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from bench import accuracy, system, timeline, vocabulary
+from bench import accuracy, diarization, system, timeline, vocabulary
 from bench.system import Figure
 from callsight_stack.stack import Stack
 
-SECTIONS = ("upload", "ingest", "reads", "list1m", "pipeline", "steps", "scaling", "accuracy", "timeline", "vocabulary")
+SECTIONS = ("upload", "ingest", "reads", "list1m", "pipeline", "steps", "scaling", "accuracy", "timeline", "vocabulary",
+            "diarization")
 # sections that run in-process, without the local stack
-IN_PROCESS = {"steps", "accuracy", "timeline", "vocabulary"}
+IN_PROCESS = {"steps", "accuracy", "timeline", "vocabulary", "diarization"}
 
 
 def machine() -> str:
@@ -112,6 +113,10 @@ def main() -> int:
     if "vocabulary" in only:
         print("running vocabulary ...", flush=True)
         text += "\n### Custom vocabulary (`python -m bench.vocabulary`)\n\n" + vocabulary.main() + "\n"
+    if "diarization" in only:
+        print("running diarization ...", flush=True)
+        text += ("\n### Mono calls: two speakers from one track (`python -m bench.diarization`)\n\n"
+                 + diarization.main() + "\n")
     args.out.write_text(text)
     print(text)
     return 0

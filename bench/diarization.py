@@ -112,7 +112,8 @@ def mfa_two_speakers(out: Path = DATA) -> tuple[Path, dict[str, Any]]:
 
 
 def table(scores: list[MonoScore]) -> str:
-    lines = ["| set | condition | calls | DER (miss / false alarm / confusion) | WER/CER operator | WER/CER customer "
+    lines = ["| set | condition | calls | DER (miss / false alarm / confusion) | WER/CER operator (1st) "
+             "| WER/CER customer (2nd) "
              "| role right | separated | diarization adds |", "|" + "---|" * 9]
     groups: dict[tuple[str, str], list[MonoScore]] = {}
     for s in scores:
@@ -120,7 +121,8 @@ def table(scores: list[MonoScore]) -> str:
     for (set_name, condition), group in groups.items():
         scored = sum(s.der.scored_s for s in group)
         miss, fa, conf = (sum(getattr(s.der, f) for s in group) for f in ("missed_s", "false_alarm_s", "confusion_s"))
-        sides = sorted({k for s in group for k in s.error_rate})
+        named = {k for s in group for k in s.error_rate}
+        sides = [OPERATOR, CUSTOMER] if named <= {OPERATOR, CUSTOMER} else sorted(named)
         errs = [sum(s.error_rate.get(side, 0.0) for s in group) / len(group) for side in sides]
         roles = [s.role_right for s in group if s.role_right is not None]
         added = sum(s.diarization_s for s in group) / sum(s.processing_s - s.diarization_s for s in group)

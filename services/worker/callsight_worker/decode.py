@@ -20,6 +20,7 @@ import numpy as np
 
 from callsight import limits
 from callsight_worker.engines.base import SAMPLE_RATE, Audio
+from callsight_worker.samples import release, spans
 
 ALLOWED_CODECS = {
     "wav": None,  # any PCM/ADPCM/G.711 codec FFmpeg reads inside RIFF
@@ -136,12 +137,41 @@ def decode(path: Path, audio_format: str, max_duration_s: float, block: int = BL
             out.close()
             raise
     return DecodedAudio(
-        channels=out.arrays(),
+        channels=[remove_drift(channel) for channel in out.arrays()],
         duration_s=out.total / SAMPLE_RATE,
         source_channels=src_channels,
         source_sample_rate=src_rate,
         codec=codec,
     )
+
+
+DRIFT_WINDOW = SAMPLE_RATE // 50  # 20 ms: what varies slower than this is no sound
+_BLOCK = 60 * SAMPLE_RATE
+
+
+def remove_drift(samples: Audio) -> Audio:
+    """The channel without its DC offset and infrasonic drift (below ~20 Hz), in place.
+
+    Some recorders add a slowly wandering offset (handling, wind, a failing input stage)
+    that can be louder than the voice: the speech detector then hears nothing. Each sample
+    minus the mean of the 20 ms around it removes that and leaves every audible frequency;
+    done in blocks, so a 4-hour channel needs no float64 copy of itself.
+    """
+    n = samples.size
+    if n < DRIFT_WINDOW:
+        return samples
+    half = DRIFT_WINDOW // 2
+    tail = np.empty(0, dtype=np.float64)  # the unchanged samples just before the block
+    for start, stop in spans(n, _BLOCK):
+        ahead = np.asarray(samples[start:min(n, stop + half)], dtype=np.float64)
+        lo = start - tail.size
+        sums = np.concatenate([[0.0], np.cumsum(np.concatenate([tail, ahead]))])
+        idx = np.arange(start, stop)
+        a, b = np.maximum(idx - half, 0) - lo, np.minimum(idx + half, n) - lo
+        tail = np.array(samples[max(0, stop - half):stop], dtype=np.float64)  # before it changes
+        samples[start:stop] -= ((sums[b] - sums[a]) / (b - a)).astype(np.float32)
+        release(samples, start, stop)
+    return samples
 
 
 def _why(exc: Exception) -> str:
