@@ -101,13 +101,14 @@ def mfa_two_speakers(out: Path = DATA) -> tuple[Path, dict[str, Any]]:
     data = sources.mfa_data()
     samples = sources.decode(data / "wav" / "michaelandsickmichael.wav")  # decode() mixes to mono
     tiers = sources.textgrid_tiers(data / "textgrid" / "michaelandsickmichael.TextGrid")
-    utterances = sorted(({"speaker": tier, "start": a, "end": b, "text": text}
-                         for tier, intervals in tiers.items() for a, b, text in intervals if text.strip()),
-                        key=lambda u: u["start"])
+    utterances: list[dict[str, Any]] = sorted(
+        ({"speaker": tier, "start": a, "end": b, "text": text}
+         for tier, intervals in tiers.items() for a, b, text in intervals if text.strip()),
+        key=lambda u: float(u["start"]))
     out.mkdir(parents=True, exist_ok=True)
     path = render.encode(out / "michaelandsickmichael.mono.wav", [samples.astype(np.float32)], "ulaw", 8000)
     truth = {"name": "michaelandsickmichael", "language": "en-US", "format": "wav", "utterances": utterances,
-             "text": {tier: " ".join(u["text"] for u in utterances if u["speaker"] == tier) for tier in tiers}}
+             "text": {tier: " ".join(str(u["text"]) for u in utterances if u["speaker"] == tier) for tier in tiers}}
     return path, truth
 
 
@@ -155,6 +156,8 @@ def main(quick: bool = False) -> str:
     conditions = QUICK if quick else CONDITIONS
     calls = build(conditions)
     engine = WhisperTranscriber(default_model_dir(), threads=int(os.environ.get("CALLSIGHT_WHISPER_THREADS", "1")))
+    # a worker loads its models once at start: the first call's figures must not carry the loading
+    speaker_encoder.load().embed([np.zeros(24000, np.float32)])
     scores: list[MonoScore] = []
     for set_name, condition, path, truth in calls:
         s = evaluate_call(engine, path, truth, truth["name"], set_name, condition)

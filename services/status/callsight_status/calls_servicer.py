@@ -118,7 +118,7 @@ class CallsServicer(calls_pb2_grpc.CallsServiceServicer):
             turns=[
                 calls_pb2.Turn(
                     speaker=t["speaker"], start=t["start"], end=t["end"], text=t["text"],
-                    kind=t.get("kind") or "utterance",
+                    kind=t.get("kind") or "utterance", voice=t.get("voice") or "",
                     words=[calls_pb2.Word(**{**w, "speaker": w.get("speaker") or t["speaker"]}) for w in t.get("words", [])],
                 )
                 for t in stored["turns"]

@@ -10,6 +10,7 @@ from callsight.db.analyses_repo import AnalysisRepository
 from callsight.db.calls_repo import CallRepository
 from callsight.db.orgs_repo import OrgRepository
 from callsight.db.records import CallRecord, OrgRecord
+from callsight.status_cache import StatusCache
 from callsight_worker.analysis import Summarizer
 from callsight_worker.call_analysis import AnalysedCall, analyse_for_storage
 from callsight_worker.timeline.role_swap import RolesNotSwappable, swap_roles
@@ -20,11 +21,12 @@ log = logging.getLogger(__name__)
 
 class CallAnalyser:
     def __init__(self, calls: CallRepository, orgs: OrgRepository, analyses: AnalysisRepository,
-                 summarizer: Summarizer | None = None) -> None:
+                 summarizer: Summarizer | None = None, cache: StatusCache | None = None) -> None:
         self.calls = calls
         self.orgs = orgs
         self.analyses = analyses
         self.summarizer = summarizer
+        self.cache = cache  # the status service's cached calls: one whose roles change is dropped
 
     def analyse(self, transcript: Transcript, org: OrgRecord | None, analyse: bool) -> AnalysedCall:
         form = org.qa_form if org else None
@@ -74,5 +76,7 @@ class CallAnalyser:
             # the supervisor decided: an "uncertain roles" warning no longer applies
             warnings = [w for w in call.warnings if w.get("code") != "roles_uncertain"]
             self.calls.set_speaker_roles(call.uid, transcript.to_dict(), speakers, warnings)
+            if self.cache is not None:
+                self.cache.forget(call.org_id, call.call_id)
             log.info("roles set by %s: voice %s is the operator", requested_by or "a supervisor", voice)
         return True

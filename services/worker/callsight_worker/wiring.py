@@ -27,15 +27,16 @@ def build_worker(settings: WorkerSettings) -> tuple[Worker, Engine]:
     analysis_queue = None
     if settings.analysis_queue_url:
         analysis_queue = JobQueue(sqs, settings.analysis_queue_url, None, job_pb2.AnalysisJob)
+    cache = StatusCache(settings.redis_url.get_secret_value())
     worker = Worker(
         settings,
         calls,
         orgs,
         AudioStore(s3_client(settings.s3_endpoint_url, settings.aws_region), settings.s3_bucket),
         JobQueue(sqs, settings.sqs_queue_url, settings.sqs_dlq_url, job_pb2.TranscriptionJob),
-        StatusCache(settings.redis_url.get_secret_value()),
+        cache,
         EngineRegistry(settings),
-        CallAnalyser(calls, orgs, AnalysisRepository(engine), configured_summarizer(settings)),
+        CallAnalyser(calls, orgs, AnalysisRepository(engine), configured_summarizer(settings), cache),
         analysis_queue,
     )
     return worker, engine

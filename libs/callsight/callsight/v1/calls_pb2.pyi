@@ -121,20 +121,22 @@ class Word(_message.Message):
     def __init__(self, text: _Optional[str] = ..., start: _Optional[float] = ..., end: _Optional[float] = ..., confidence: _Optional[float] = ..., speaker: _Optional[str] = ...) -> None: ...
 
 class Turn(_message.Message):
-    __slots__ = ("speaker", "start", "end", "text", "words", "kind")
+    __slots__ = ("speaker", "start", "end", "text", "words", "kind", "voice")
     SPEAKER_FIELD_NUMBER: _ClassVar[int]
     START_FIELD_NUMBER: _ClassVar[int]
     END_FIELD_NUMBER: _ClassVar[int]
     TEXT_FIELD_NUMBER: _ClassVar[int]
     WORDS_FIELD_NUMBER: _ClassVar[int]
     KIND_FIELD_NUMBER: _ClassVar[int]
+    VOICE_FIELD_NUMBER: _ClassVar[int]
     speaker: str
     start: float
     end: float
     text: str
     words: _containers.RepeatedCompositeFieldContainer[Word]
     kind: str
-    def __init__(self, speaker: _Optional[str] = ..., start: _Optional[float] = ..., end: _Optional[float] = ..., text: _Optional[str] = ..., words: _Optional[_Iterable[_Union[Word, _Mapping]]] = ..., kind: _Optional[str] = ...) -> None: ...
+    voice: str
+    def __init__(self, speaker: _Optional[str] = ..., start: _Optional[float] = ..., end: _Optional[float] = ..., text: _Optional[str] = ..., words: _Optional[_Iterable[_Union[Word, _Mapping]]] = ..., kind: _Optional[str] = ..., voice: _Optional[str] = ...) -> None: ...
 
 class Transcript(_message.Message):
     __slots__ = ("org_id", "call_id", "language", "engine", "model", "speaker_mode", "duration_s", "text", "turns", "meta")

@@ -87,6 +87,7 @@ def transcript_json(t: calls_pb2.Transcript) -> dict[str, Any]:
         "turns": [
             {
                 "speaker": turn.speaker,
+                **({"voice": turn.voice} if turn.voice else {}),
                 "kind": turn.kind or "utterance",
                 "start": round(turn.start, 3),
                 "end": round(turn.end, 3),

@@ -20,6 +20,7 @@ from callsight.jobqueue import JobQueue
 from callsight.logs import setup_logging
 from callsight.ops_http import serve_ops
 from callsight.settings import SettingsError
+from callsight.status_cache import StatusCache
 from callsight.telemetry import setup_tracing
 from callsight.v1 import job_pb2
 from callsight_worker.analysis import configured_summarizer
@@ -43,7 +44,7 @@ def main() -> int:
     engine = make_engine(settings.database_url.get_secret_value(), pool_size=3)
     reruns = RerunRepository(engine)
     analyser = CallAnalyser(CallRepository(engine), OrgRepository(engine), AnalysisRepository(engine),
-                            configured_summarizer(settings))
+                            configured_summarizer(settings), StatusCache(settings.redis_url.get_secret_value()))
     queue = JobQueue(sqs_client(settings.sqs_endpoint_url, settings.aws_region, read_timeout=30),
                      settings.analysis_queue_url, settings.analysis_dlq_url, job_pb2.AnalysisJob)
     consumer = AnalysisConsumer(queue, analyser, reruns, settings.max_attempts)

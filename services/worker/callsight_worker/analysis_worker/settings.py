@@ -5,10 +5,18 @@ from __future__ import annotations
 import os
 import socket
 
-from callsight.settings import AnalysisQueueSettings, AttemptSettings, ServiceSettings, SummarySettings, env
+from callsight.settings import (
+    AnalysisQueueSettings,
+    AttemptSettings,
+    CacheSettings,
+    ServiceSettings,
+    SummarySettings,
+    env,
+)
 
 
-class AnalysisWorkerSettings(ServiceSettings, AnalysisQueueSettings, AttemptSettings, SummarySettings):
+class AnalysisWorkerSettings(ServiceSettings, AnalysisQueueSettings, CacheSettings, AttemptSettings, SummarySettings):
+    # Redis: a role swap changes a call's speakers, so its cached copy is dropped
     ops_port: int = env("OPS_PORT", 9090, "HTTP port of /healthz, /readyz and /metrics")
     worker_id: str = env("CALLSIGHT_WORKER_ID", f"{socket.gethostname()}-{os.getpid()}",
                          "Names this worker in logs", shown_default="hostname-pid")

@@ -51,7 +51,7 @@ class DiarizationConfig:
     segment_s: float = 1.5  # speech is cut into segments about this long, one voiceprint each
     min_segment_s: float = 0.6  # shorter segments do not shape the clusters, they join one
     min_speech_s: float = 4.0  # less speech than this in the call: not separated
-    same_voice_similarity: float = 0.86  # voices whose centroids are this alike are one voice
+    same_voice_similarity: float = 0.80  # voices whose raw centroids are this alike are one voice (docs/diarization.md)
     min_voice_s: float = 3.0  # a voice with less speech is not a speaker of its own
     refine_rounds: int = 3
 
@@ -145,7 +145,7 @@ def _centroids(embeddings: npt.NDArray[np.float32], labels: npt.NDArray[np.intp]
     return out
 
 
-def _unit(x: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
+def unit_rows(x: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
     return (x / (np.linalg.norm(x, axis=1, keepdims=True) + 1e-9)).astype(np.float32)
 
 
@@ -165,7 +165,7 @@ def spectral_profiles(segments: list[npt.NDArray[np.float32]]) -> npt.NDArray[np
         rows.append(np.concatenate([cep.mean(axis=0), cep.std(axis=0)]))
     out = np.asarray(rows, dtype=np.float32)
     out = (out - out.mean(axis=0)) / (out.std(axis=0) + 1e-6)
-    return _unit(out)
+    return unit_rows(out)
 
 
 def cluster(embeddings: npt.NDArray[np.float32], durations: npt.NDArray[np.float64], cfg: DiarizationConfig,
@@ -185,9 +185,9 @@ def cluster(embeddings: npt.NDArray[np.float32], durations: npt.NDArray[np.float
     if shaping.sum() < k:
         shaping = np.ones(n, dtype=bool)
     weights = durations * shaping + 1e-3
-    centred = _unit(embeddings - np.average(embeddings, axis=0, weights=weights)[None, :])
+    centred = unit_rows(embeddings - np.average(embeddings, axis=0, weights=weights)[None, :])
     if profiles is not None:
-        centred = _unit(np.hstack([centred, profiles]))
+        centred = unit_rows(np.hstack([centred, profiles]))
     core = np.flatnonzero(shaping)
     labels = np.zeros(n, dtype=np.intp)
     if core.size > k:
