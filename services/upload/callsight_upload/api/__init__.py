@@ -4,7 +4,17 @@ from __future__ import annotations
 
 from flask import Flask
 
-from callsight_upload.api import amivoice_settings, analysis, calls, ingest, ops, qa_form, scorecards, speakers, vocabulary
+from callsight_upload.api import (
+    amivoice_settings,
+    analysis,
+    calls,
+    ingest,
+    ops,
+    qa_form,
+    scorecards,
+    speakers,
+    vocabulary,
+)
 
 
 def register_api(app: Flask) -> None:
