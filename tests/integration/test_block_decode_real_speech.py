@@ -10,7 +10,7 @@ import av
 import numpy as np
 import pytest
 
-from callsight_worker.decode import decode
+from callsight_worker.decode import decode, remove_drift
 from callsight_worker.engines.base import SAMPLE_RATE
 from callsight_worker.speech import channels as speech_channels
 from tests import audio
@@ -35,7 +35,8 @@ def _call(path: Path, minutes: float = 3.0) -> Path:
 
 
 def _in_memory(path: Path) -> np.ndarray:
-    """The whole file resampled in memory, as the worker's decode did before it streamed."""
+    """The whole file resampled in memory, as the worker's decode did before it streamed,
+    drift removed from each channel in one piece."""
     chunks = []
     with av.open(str(path)) as container:
         stream = container.streams.audio[0]
@@ -43,7 +44,8 @@ def _in_memory(path: Path) -> np.ndarray:
         for frame in container.decode(stream):
             chunks += [f.to_ndarray() for f in resampler.resample(frame)]
         chunks += [f.to_ndarray() for f in resampler.resample(None)]
-    return np.concatenate(chunks, axis=1).astype(np.float32)
+    whole = np.concatenate(chunks, axis=1).astype(np.float32)
+    return np.stack([remove_drift(channel.copy()) for channel in whole])  # the decoder's one filter
 
 
 def test_block_decode_equals_the_in_memory_decode(tmp_path: Path) -> None:
