@@ -3,13 +3,13 @@ repository/cache calls and back, nothing more."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import logging
-import time
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
+from typing import Any
 
 import grpc
-import redis
 from google.protobuf.struct_pb2 import Struct
 from prometheus_client import Counter
 
@@ -18,13 +18,13 @@ from callsight.db.calls_repo import CallFilters, CallRepository
 from callsight.status_cache import StatusCache, version
 from callsight.v1 import calls_pb2, calls_pb2_grpc
 from callsight_status.errors import abort
+from callsight_status.watch_hub import WatcherOverflow, WatchHub
 
 log = logging.getLogger(__name__)
 
 CACHE_READS = Counter("callsight_status_cache_reads_total", "GetCall cache lookups", ["result"])
 
 MAX_PAGE = 500
-POLL_INTERVAL_S = 1.0
 
 
 def _date(value: str, field: str, context: grpc.ServicerContext) -> dt.date | None:
@@ -51,9 +51,10 @@ def _require(context: grpc.ServicerContext, **fields: str) -> None:
 
 
 class CallsServicer(calls_pb2_grpc.CallsServiceServicer):
-    def __init__(self, calls: CallRepository, cache: StatusCache) -> None:
+    def __init__(self, calls: CallRepository, cache: StatusCache, hub: WatchHub) -> None:
         self.calls = calls
         self.cache = cache
+        self.hub = hub
 
     def GetCall(self, request: calls_pb2.GetCallRequest, context: grpc.ServicerContext) -> calls_pb2.Call:  # noqa: N802
         _require(context, org_id=request.org_id, call_id=request.call_id)
@@ -126,11 +127,13 @@ class CallsServicer(calls_pb2_grpc.CallsServiceServicer):
             meta=_struct(stored.get("meta")),
         )
 
-    def WatchCalls(self, request: calls_pb2.WatchCallsRequest, context: grpc.ServicerContext) -> Iterator[calls_pb2.CallEvent]:  # noqa: N802
-        """Redis pub/sub when it is up; polling PostgreSQL when it is not."""
-        _require(context, org_id=request.org_id)
+    async def WatchCalls(self, request: calls_pb2.WatchCallsRequest,  # noqa: N802
+                         context: grpc.aio.ServicerContext[Any, Any]) -> AsyncIterator[calls_pb2.CallEvent]:
+        """The organisation's status changes from the process's one subscription (see
+        WatchHub): each call's states in order, never one older than what was sent."""
+        if not request.org_id:
+            await context.abort(grpc.StatusCode.INVALID_ARGUMENT, "org_id is required")
         sent: dict[str, tuple[int, int, int, int]] = {}
-        since = dt.datetime.now(dt.UTC)
 
         def fresh(call: calls_pb2.Call) -> bool:
             key = version(call)
@@ -139,29 +142,18 @@ class CallsServicer(calls_pb2_grpc.CallsServiceServicer):
             sent[call.uid] = key
             return True
 
-        if request.send_initial:
-            for record in self.calls.list(request.org_id, CallFilters(), 50).calls:
-                call = call_to_proto(record)
-                fresh(call)
-                yield calls_pb2.CallEvent(call=call, previous_status=call.status)
-        while context.is_active():
-            try:
-                for event in self.cache.subscribe(request.org_id):
-                    if not context.is_active():
-                        return
-                    if event is not None and fresh(event.call):
-                        since = max(since, event.call.updated_at.ToDatetime(tzinfo=dt.UTC) - dt.timedelta(seconds=1))
-                        yield event
-            except redis.RedisError as exc:
-                log.warning("watch falls back to PostgreSQL polling: %s", exc)
-            # Redis is down: poll the system of record until it is back.
-            deadline = time.monotonic() + 5.0
-            while context.is_active() and time.monotonic() < deadline:
-                for record in self.calls.changed_since(request.org_id, since):
+        with self.hub.watch(request.org_id) as watcher:
+            if request.send_initial:
+                loop = asyncio.get_running_loop()
+                page = await loop.run_in_executor(self.hub.executor, self.calls.list, request.org_id, CallFilters(), 50)
+                for record in page.calls:
                     call = call_to_proto(record)
-                    since = max(since, record.updated_at, record.progress_at or record.updated_at)
-                    if fresh(call):
-                        yield calls_pb2.CallEvent(call=call)
-                time.sleep(POLL_INTERVAL_S)
-            if not self.cache.ping():
-                continue
+                    fresh(call)
+                    yield calls_pb2.CallEvent(call=call, previous_status=call.status)
+            try:
+                async for event in watcher.events():
+                    if fresh(event.call):
+                        yield event
+            except WatcherOverflow:
+                await context.abort(grpc.StatusCode.RESOURCE_EXHAUSTED,
+                                    "this watcher fell too far behind; start a new WatchCalls")

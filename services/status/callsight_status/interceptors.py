@@ -1,7 +1,8 @@
-"""Cross-cutting concerns of the gRPC server: a span and metrics per call."""
+"""Cross-cutting concerns of the gRPC server (grpc.aio): a span and metrics per call."""
 
 from __future__ import annotations
 
+import inspect
 import time
 from collections.abc import Callable
 from typing import Any
@@ -27,11 +28,14 @@ def _has_nul(message: Any) -> bool:
     return False
 
 
-class MetricsInterceptor(grpc.ServerInterceptor):
-    def intercept_service(self, continuation: Callable[[Any], Any], handler_call_details: Any) -> Any:
-        handler = continuation(handler_call_details)
-        if handler is None or handler.unary_unary is None:
-            return handler
+class MetricsInterceptor(grpc.aio.ServerInterceptor):
+    """Wraps the unary reads (run in the server's thread pool); the watch stream is a
+    coroutine of its own and passes through."""
+
+    async def intercept_service(self, continuation: Callable[[Any], Any], handler_call_details: Any) -> Any:
+        handler = await continuation(handler_call_details)
+        if handler is None or handler.unary_unary is None or inspect.iscoroutinefunction(handler.unary_unary):
+            return handler  # streams and the (async) health checks
         method = handler_call_details.method.rsplit("/", 1)[-1]
         inner = handler.unary_unary
 
