@@ -1,6 +1,6 @@
 """`make bench`: every figure against a real local stack, written to bench/results.md.
 
-    python -m bench [--only upload,ingest,reads,list1m,pipeline,steps,scaling,accuracy,timeline,vocabulary,diarization] [--minutes 1,5]
+    python -m bench [--only upload,ingest,reads,list1m,pipeline,steps,scaling,live,accuracy,timeline,vocabulary,diarization] [--minutes 1,5]
 
 The 30-minute pipeline figure is opt-in (`--minutes 1,5,30`): it takes ~7 minutes.
 """
@@ -16,12 +16,12 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from bench import accuracy, diarization, system, timeline, vocabulary
+from bench import accuracy, diarization, live, system, timeline, vocabulary
 from bench.system import Figure
 from callsight_stack.stack import Stack
 
-SECTIONS = ("upload", "ingest", "reads", "list1m", "pipeline", "steps", "scaling", "accuracy", "timeline", "vocabulary",
-            "diarization")
+SECTIONS = ("upload", "ingest", "reads", "list1m", "pipeline", "steps", "scaling", "live", "accuracy", "timeline",
+            "vocabulary", "diarization")
 # sections that run in-process, without the local stack
 IN_PROCESS = {"steps", "accuracy", "timeline", "vocabulary", "diarization"}
 
@@ -76,7 +76,7 @@ def main() -> int:
     run_dir = Path(tempfile.mkdtemp(prefix="callsight-bench-", dir="/tmp"))
     run_dir.chmod(0o755)
     stack = Stack(run_dir, workers=2, random_ports=True, env_overrides={"CALLSIGHT_WHISPER_THREADS": "1", "CALLSIGHT_RATE_LIMIT_PER_MINUTE": "0"})
-    needs_stack = only - IN_PROCESS
+    needs_stack = only - IN_PROCESS - {"live"}  # live starts a stack of its own
     try:
         if needs_stack:
             print("starting a local stack for the benchmark ...", flush=True)
@@ -102,6 +102,11 @@ def main() -> int:
     finally:
         stack.stop()
         shutil.rmtree(run_dir, ignore_errors=True)
+    if "live" in only:  # a stack of its own (one gateway process), after the other one is gone
+        print("running live ...", flush=True)
+        for figure in live.live_streams():
+            figures.append(figure)
+            print(f"  {figure.name}: {figure.value:.3f} {figure.unit}", flush=True)
     text = "# Callsight benchmark results\n\n" + machine() + render(figures) + sizing_table(figures)
     if "accuracy" in only:
         print("running accuracy ...", flush=True)
@@ -117,9 +122,28 @@ def main() -> int:
         print("running diarization ...", flush=True)
         text += ("\n### Mono calls: two speakers from one track (`python -m bench.diarization`)\n\n"
                  + diarization.main() + "\n")
+    if only != set(SECTIONS) and args.out.exists():
+        # a partial run replaces its own sections and keeps the others' figures as they were
+        text = merge(args.out.read_text(), text, ",".join(sorted(only)))
     args.out.write_text(text)
     print(text)
     return 0
+
+
+def _blocks(text: str) -> tuple[str, list[tuple[str, str]]]:
+    """The header, then each `### section` with its body, in order."""
+    head, *rest = text.split("\n### ")
+    return head, [(part.split("\n", 1)[0], "### " + part) for part in rest]
+
+
+def merge(existing: str, new: str, only: str) -> str:
+    old_head, old_blocks = _blocks(existing)
+    _, new_blocks = _blocks(new)
+    fresh = dict(new_blocks)
+    merged = [fresh.pop(name, body) for name, body in old_blocks] + list(fresh.values())
+    stamp = machine().replace("\n- ", ", ").replace("- ", "", 1).strip()
+    head = old_head.rstrip("\n") + f"\n\n- `python -m bench --only {only}` (its sections below): {stamp}\n"
+    return head + "".join("\n" + block.rstrip("\n") + "\n" for block in merged)
 
 
 if __name__ == "__main__":

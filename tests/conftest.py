@@ -67,6 +67,9 @@ def stack() -> Iterator[Stack]:
         "CALLSIGHT_RATE_LIMIT_PER_MINUTE": "100000",
         # every test signs in from 127.0.0.1: the per-address lock is tested on a gateway of its own
         "CALLSIGHT_LOGIN_MAX_FAILURES_PER_ADDRESS": "100000",
+        # short clips still show several progress reports; a quiet stream beats soon
+        "CALLSIGHT_PROGRESS_INTERVAL_S": "0.5",
+        "CALLSIGHT_SSE_HEARTBEAT_S": "2",
     })
     try:
         s.start()

@@ -417,11 +417,14 @@ def test_every_container_runs_non_root_with_a_read_only_root_filesystem(value_se
             )
 
 
-def test_service_probes_use_health_endpoints_and_native_grpc() -> None:
+def test_service_probes_use_health_endpoints_and_native_grpc_for_readiness() -> None:
     docs = rendered("aws")
     status = named(docs, "Deployment", f"{RELEASE}-status")["spec"]["template"]["spec"]["containers"][0]
-    for probe in ("startupProbe", "livenessProbe", "readinessProbe"):
-        assert status[probe]["grpc"]["port"] == 50051
+    # ready = gRPC health (NOT_SERVING without PostgreSQL); alive = the process, so an outage of
+    # the database takes pods out of the Service without restarting them
+    assert status["readinessProbe"]["grpc"]["port"] == 50051
+    for probe in ("startupProbe", "livenessProbe"):
+        assert status[probe]["httpGet"] == {"path": "/healthz", "port": "ops"}
     upload = named(docs, "Deployment", f"{RELEASE}-upload")["spec"]["template"]["spec"]["containers"][0]
     worker = named(docs, "Deployment", f"{RELEASE}-worker")["spec"]["template"]["spec"]["containers"][0]
     assert upload["readinessProbe"]["httpGet"] == {"path": "/readyz", "port": "ops"}

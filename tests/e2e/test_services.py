@@ -88,14 +88,43 @@ def test_grpc_reads_are_scoped_and_validated(api: Api, status: Any, tmp_path: Pa
     assert 0 < len(page.calls) <= 5
 
 
-def test_every_service_serves_health_and_metrics(stack: Any) -> None:
-    urls = [f"http://127.0.0.1:{r.spec.env['OPS_PORT']}" for r in stack.running.values() if "OPS_PORT" in r.spec.env]
-    assert len(urls) == 5, urls  # gateway, status, two transcription workers, the analysis worker
-    assert stack.env["CALLSIGHT_GATEWAY_OPS_URL"] in urls
-    for url in urls:
+# each service's own metric families and readiness checks: another service's endpoint (or any
+# Prometheus endpoint, which all have python_info) must not pass for it
+OWN_METRICS = {
+    "upload": ["callsight_http_request_seconds", "callsight_uploads_total"],
+    "status": ["callsight_grpc_requests_total", "callsight_status_watchers", "callsight_status_bus_up"],
+    "worker": ["callsight_worker_busy", "callsight_worker_jobs_total", "callsight_worker_step_seconds"],
+    "analysis-worker": ["callsight_analysis_jobs_total", "callsight_analysis_job_seconds"],
+}
+READY_CHECKS = {
+    "upload": {"postgres", "s3", "sqs", "status_service", "redis"},
+    "status": {"postgres", "redis"},
+    "worker": {"model", "postgres", "sqs", "s3", "redis"},
+    "analysis-worker": {"analysis", "postgres", "sqs"},
+}
+
+
+def test_every_service_serves_health_and_metrics(stack: Any, api: Api, tmp_path: Path) -> None:
+    # one call through the system, so every service has observed something of its own
+    call_id = unique("metrics")
+    api.upload(audio.encode(tmp_path / "m.wav", [audio.speech("selfish")], "wav"), call_id=call_id, language="en-US")
+    assert api.wait_final(call_id)["status"] == "Done"
+    urls = {name: f"http://127.0.0.1:{r.spec.env['OPS_PORT']}" for name, r in stack.running.items()
+            if "OPS_PORT" in r.spec.env}
+    assert set(urls) == {"upload", "status", "worker-1", "worker-2", "analysis-worker"}, urls
+    assert stack.env["CALLSIGHT_GATEWAY_OPS_URL"] == urls["upload"]  # the gateway's ops port, not its public one
+    for name, url in urls.items():
+        kind = "worker" if name.startswith("worker-") else name
         assert requests.get(f"{url}/healthz", timeout=5).status_code == 200
-        assert requests.get(f"{url}/readyz", timeout=5).json()["status"] == "ready"
-        assert "python_info" in requests.get(f"{url}/metrics", timeout=5).text or "callsight" in requests.get(f"{url}/metrics", timeout=5).text
+        ready = requests.get(f"{url}/readyz", timeout=5).json()
+        assert ready["status"] == "ready" and set(ready["checks"]) == READY_CHECKS[kind], (name, ready)
+        assert all(v in ("ok", "loaded", "ready") for v in ready["checks"].values()), (name, ready)
+        metrics = requests.get(f"{url}/metrics", timeout=5)
+        assert metrics.headers["Content-Type"].startswith("text/plain"), name
+        families = {line.split()[2] for line in metrics.text.splitlines() if line.startswith("# TYPE ")}
+        assert set(OWN_METRICS[kind]) <= families, (name, sorted(f for f in families if f.startswith("callsight")))
+        others = {f for k, fs in OWN_METRICS.items() if k != kind for f in fs}
+        assert not families & others, (name, families & others)
 
 
 def test_openapi_document_describes_the_api(api: Api) -> None:

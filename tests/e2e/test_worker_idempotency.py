@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import requests
 
 from callsight.enqueue import enqueue_call
 from callsight.jobqueue import JobQueue
@@ -16,6 +17,17 @@ from tests.conftest import Api, unique
 pytestmark = pytest.mark.e2e
 
 
+def duplicates_handled(stack: Any) -> float:
+    """How many job messages the workers recognised as duplicates and dropped (their metric)."""
+    total = 0.0
+    for name, r in stack.running.items():
+        if name.startswith("worker-"):
+            text = requests.get(f"http://127.0.0.1:{r.spec.env['OPS_PORT']}/metrics", timeout=5).text
+            total += sum(float(line.split()[-1]) for line in text.splitlines()
+                         if line.startswith('callsight_worker_jobs_total{outcome="duplicate"}'))
+    return total
+
+
 def test_duplicate_job_after_done_changes_nothing(api: Api, admin: Any, sqs: Any, stack: Any, tmp_path: Path) -> None:
     call_id = unique("twice")
     api.upload(audio.encode(tmp_path / "t.wav", [audio.speech("selfish")], "wav"), call_id=call_id, language="en-US")
@@ -23,12 +35,16 @@ def test_duplicate_job_after_done_changes_nothing(api: Api, admin: Any, sqs: Any
     assert done["status"] == "Done"
     record = admin.calls.get("demo", call_id)
     queue = JobQueue(sqs, stack.env["CALLSIGHT_SQS_QUEUE_URL"])
+    before = duplicates_handled(stack)
     enqueue_call(queue, record)
     enqueue_call(queue, record)
-    deadline = time.monotonic() + 15
-    while time.monotonic() < deadline and queue.depth()["ApproximateNumberOfMessages"] > 0:
-        time.sleep(0.3)
-    time.sleep(1)
+    # no sleep: wait until the workers have taken both messages and said what they did with them
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and duplicates_handled(stack) < before + 2:
+        time.sleep(0.2)
+    assert duplicates_handled(stack) == before + 2
+    depth = queue.depth()
+    assert depth["ApproximateNumberOfMessages"] == 0 and depth["ApproximateNumberOfMessagesNotVisible"] == 0, depth
     after = api.call(call_id)
     assert after["status"] == "Done" and after["updated_at"] == done["updated_at"]
     assert after["attempts"] == done["attempts"] == 1

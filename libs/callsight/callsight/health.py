@@ -22,11 +22,11 @@ log = logging.getLogger(__name__)
 @dataclass(frozen=True)
 class Check:
     name: str
-    probe: Callable[[], None]  # raises when the dependency is not usable
+    probe: Callable[[], object]  # raises when the dependency is not usable (its answer is ignored)
     required: bool = True
 
 
-def postgres_probe(engine: Engine) -> Callable[[], None]:
+def postgres_probe(engine: Engine) -> Callable[[], object]:
     def probe() -> None:
         with engine.connect() as conn:
             conn.execute(text("SELECT 1"))

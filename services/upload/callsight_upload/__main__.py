@@ -25,7 +25,9 @@ class Gateway(BaseApplication):
             # public port first; the ops port serves only /healthz, /readyz, /metrics (api/ops.py)
             "bind": [f"{s.bind_host}:{s.port}", f"{s.bind_host}:{s.ops_port}"],
             "workers": s.web_concurrency,
-            "worker_class": "gthread",
+            # gevent: a live dashboard or a slow client costs a greenlet, not one of a few threads
+            "worker_class": s.web_worker_class,
+            "worker_connections": s.web_connections,
             "threads": s.web_threads,
             # uploads of 500 MB over slow links take minutes
             "timeout": 900,
@@ -40,6 +42,14 @@ class Gateway(BaseApplication):
             self.cfg.set(key, value)
 
     def load(self) -> Any:
+        from gevent import monkey
+
+        if monkey.is_module_patched("socket"):
+            # the gevent worker has patched the standard library by now (gunicorn loads the
+            # app after patching); gRPC must then wait on the gevent loop, not block it
+            from grpc.experimental import gevent as grpc_gevent
+
+            grpc_gevent.init_gevent()
         from callsight.telemetry import setup_tracing
         from callsight_upload.app import create_app
         from callsight_upload.core.wsgi import wrap

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import SecretStr
 
 from callsight import limits
@@ -21,7 +23,16 @@ class GatewaySettings(ServiceSettings, CacheSettings, PepperSettings, StorageSet
                       AnalysisQueueSettings):
     port: int = env("PORT", 8080, "Public HTTP port of the gateway (web app, Ingest API, REST API, /healthz)")
     web_concurrency: int = env("WEB_CONCURRENCY", 2, "gunicorn worker processes", gt=0)
-    web_threads: int = env("WEB_THREADS", 8, "Threads per gunicorn worker process", gt=0)
+    web_worker_class: Literal["gevent", "gthread"] = env("WEB_WORKER_CLASS", "gevent", (
+        "gunicorn worker type: gevent (live streams and slow clients cost a greenlet) or gthread (threads)"))
+    web_threads: int = env("WEB_THREADS", 8, "Threads per gunicorn worker process (gthread only)", gt=0)
+    web_connections: int = env("WEB_CONNECTIONS", 2000, (
+        "Connections one gunicorn worker process serves at once (gevent: each costs a greenlet, live "
+        "dashboards included)"), gt=0)
+    sse_heartbeat_s: float = env("CALLSIGHT_SSE_HEARTBEAT_S", 15.0, (
+        "A live event stream sends a comment this often when nothing happens: a vanished viewer is noticed"), gt=0)
+    sse_max_s: float = env("CALLSIGHT_SSE_MAX_S", 1800.0, (
+        "A live event stream ends after this long and the browser reconnects (spreads viewers over new pods)"), gt=0)
     prometheus_multiproc_dir: str | None = env("PROMETHEUS_MULTIPROC_DIR", None, (
         "Folder where gunicorn's processes share their metrics; unset with several processes = a fresh temp folder"))
     status_addr: str = env("CALLSIGHT_STATUS_ADDR", "127.0.0.1:50051",

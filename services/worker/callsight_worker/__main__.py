@@ -7,8 +7,7 @@ import os
 import sys
 import threading
 
-from sqlalchemy import text
-
+from callsight.health import Check, DependencyMonitor, postgres_probe
 from callsight.logs import setup_logging
 from callsight.ops_http import serve_ops
 from callsight.settings import SettingsError
@@ -18,6 +17,11 @@ from callsight_worker.settings import WorkerSettings
 from callsight_worker.wiring import build_worker
 
 log = logging.getLogger("callsight_worker")
+
+
+def _require(ok: bool, message: str) -> None:
+    if not ok:
+        raise ConnectionError(message)
 
 
 def main() -> int:
@@ -34,15 +38,18 @@ def main() -> int:
     worker.install_signal_handlers()
     model_ready = threading.Event()
 
+    # what a job needs: its call row, the job queue, the recording; Redis only carries live status
+    monitor = DependencyMonitor([
+        Check("postgres", postgres_probe(engine)),
+        Check("sqs", lambda: queue.depth()),
+        Check("s3", worker.audio.ping),
+        Check("redis", lambda: _require(cache.ping(), "redis does not answer"), required=False),
+    ]).start()
+
     def ready() -> tuple[bool, dict[str, str]]:
-        checks = {"model": "loaded" if model_ready.is_set() else "loading"}
-        try:
-            with engine.connect() as conn:
-                conn.execute(text("SELECT 1"))
-            checks["postgres"] = "ok"
-        except Exception as exc:
-            checks["postgres"] = f"down: {type(exc).__name__}"
-        return model_ready.is_set() and checks["postgres"] == "ok", checks
+        ok, checks = monitor.state()
+        checks = {"model": "loaded" if model_ready.is_set() else "loading", **checks}
+        return model_ready.is_set() and ok, checks
 
     serve_ops(settings.ops_port, ready, host=settings.bind_host)
     engines.get()  # load the default engine before taking jobs

@@ -52,6 +52,8 @@ def healthz() -> ResponseReturnValue:
 
 @bp.get("/readyz")
 def readyz() -> ResponseReturnValue:
+    """Ready when what uploads and reads need answers: PostgreSQL, S3, SQS and the status
+    service (itself NOT_SERVING without its PostgreSQL); Redis down only degrades."""
     svc = connections()
     checks: dict[str, str] = {}
     try:
@@ -65,6 +67,11 @@ def readyz() -> ResponseReturnValue:
         checks["s3"] = "ok"
     except Exception as exc:
         checks["s3"] = f"down: {type(exc).__name__}"
+    try:
+        svc.queue.depth()
+        checks["sqs"] = "ok"
+    except Exception as exc:
+        checks["sqs"] = f"down: {type(exc).__name__}"
     try:
         stub = health_pb2_grpc.HealthStub(svc.status_channel)
         reply = stub.Check(health_pb2.HealthCheckRequest(service=""), timeout=2)

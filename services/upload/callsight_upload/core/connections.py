@@ -26,6 +26,7 @@ from callsight.jobqueue import JobQueue
 from callsight.status_cache import StatusCache
 from callsight.storage import AudioStore
 from callsight.v1 import job_pb2
+from callsight_upload.core.live import LiveCalls
 from callsight_upload.core.login_throttle import LoginThrottle
 from callsight_upload.core.ratelimit import RateLimiter
 from callsight_upload.core.reads import Reads
@@ -98,6 +99,10 @@ class Connections:
     @cached_property
     def reads(self) -> Reads:
         return Reads(self.status_channel)
+
+    @cached_property
+    def live(self) -> LiveCalls:
+        return LiveCalls(self.reads.watch_calls)
 
 
 def connections() -> Connections:

@@ -46,6 +46,23 @@ def api_error(exc: grpc.RpcError) -> ApiError:
     return ApiError(status, name, detail)
 
 
+class WatchStream:
+    """A WatchCalls call: its events, a broken stream as ApiError, `cancel` from any thread."""
+
+    def __init__(self, call: Any) -> None:
+        self.call = call
+
+    def __iter__(self) -> Iterator[calls_pb2.CallEvent]:
+        try:
+            yield from self.call
+        except grpc.RpcError as exc:
+            if exc.code() != grpc.StatusCode.CANCELLED:
+                raise api_error(exc) from None
+
+    def cancel(self) -> None:
+        self.call.cancel()
+
+
 class Reads:
     def __init__(self, channel: grpc.Channel, timeout_s: float = 10.0) -> None:
         self.calls = calls_pb2_grpc.CallsServiceStub(channel)
@@ -69,18 +86,11 @@ class Reads:
     def get_transcript(self, org_id: str, call_id: str) -> calls_pb2.Transcript:
         return self._call(self.calls.GetTranscript, calls_pb2.GetTranscriptRequest(org_id=org_id, call_id=call_id))
 
-    def watch_calls(self, org_id: str, max_s: float) -> Iterator[calls_pb2.CallEvent]:
-        """Status changes of the organisation's calls for up to `max_s` seconds; ends
-        quietly at the deadline, raises ApiError (503) when the stream breaks."""
-        stream = self.calls.WatchCalls(calls_pb2.WatchCallsRequest(org_id=org_id, send_initial=False),
-                                       timeout=max_s, metadata=grpc_metadata())
-        try:
-            yield from stream
-        except grpc.RpcError as exc:
-            if exc.code() != grpc.StatusCode.DEADLINE_EXCEEDED:
-                raise api_error(exc) from None
-        finally:
-            stream.cancel()
+    def watch_calls(self, org_id: str) -> WatchStream:
+        """The organisation's status changes as they happen, until cancelled; raises
+        ApiError (503) when the stream breaks."""
+        return WatchStream(self.calls.WatchCalls(calls_pb2.WatchCallsRequest(org_id=org_id, send_initial=False),
+                                                 metadata=grpc_metadata()))
 
     # ---- AnalyticsService ------------------------------------------------------------
 

@@ -6,14 +6,12 @@ belongs to is read over gRPC like everything else the gateway does not own.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterator
 
 from flask import Blueprint, Response, jsonify, request, stream_with_context
 from flask.typing import ResponseReturnValue
 
-from callsight.convert import PROTO_TO_STATUS
 from callsight.storage import StorageUnavailable, audio_key
 from callsight_upload.core import sessions
 from callsight_upload.core.connections import connections
@@ -25,9 +23,6 @@ from callsight_upload.web.pages import dashboard_state
 
 bp = Blueprint("web_data", __name__, url_prefix="/web")
 bp.register_error_handler(ApiError, page_error)
-# an event stream is closed after this long and the browser reconnects (EventSource
-# does it by itself): a thread is never held forever by a client that went away
-SSE_MAX_S = 55.0
 # one range only: what <audio> asks for; anything else gets the whole object
 RANGE = re.compile(r"^bytes=(\d+)-(\d*)$")
 CHUNK = 64 * 1024
@@ -45,20 +40,11 @@ def dashboard_json() -> ResponseReturnValue:
 @bp.get("/events")
 @sessions.login_required
 def events() -> ResponseReturnValue:
-    org_id = sessions.signed_in_user().org_id
-    reads = connections().reads
-
-    def stream() -> Iterator[str]:
-        yield "retry: 2000\n\n"
-        try:
-            for event in reads.watch_calls(org_id, SSE_MAX_S):
-                body = {"call_id": event.call.call_id, "status": PROTO_TO_STATUS.get(event.call.status, "Queued"),
-                        "previous_status": PROTO_TO_STATUS.get(event.previous_status)}
-                yield f"event: call\ndata: {json.dumps(body, ensure_ascii=False)}\n\n"
-        except ApiError:
-            yield "event: unavailable\ndata: {}\n\n"
-
-    return Response(stream(), mimetype="text/event-stream",
+    """The organisation's live call events (Server-Sent Events): status changes and
+    progress, from the process's one stream per organisation (core/live.py)."""
+    svc = connections()
+    stream = svc.live.sse(sessions.signed_in_user().org_id, svc.settings.sse_heartbeat_s, svc.settings.sse_max_s)
+    return Response(stream, mimetype="text/event-stream",
                     headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
 
 

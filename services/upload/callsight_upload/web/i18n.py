@@ -67,6 +67,17 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "Done": ("Done", "完了"),
     "Failed": ("Failed", "失敗"),
     "all": ("All", "すべて"),
+    # progress of a Processing call: its steps, its expected finish
+    "step_download": ("downloading", "取得中"),
+    "step_decode": ("decoding", "デコード中"),
+    "step_speech_activity": ("finding speech", "発話検出中"),
+    "step_language": ("detecting language", "言語判定中"),
+    "step_transcribe": ("transcribing", "文字起こし中"),
+    "step_analyse": ("analysing", "分析中"),
+    "step_store": ("saving", "保存中"),
+    "eta_left": ("about {t} left", "残り約 {t}"),
+    "eta_estimating": ("estimating time", "残り時間を計測中"),
+    "progress": ("Progress", "進捗"),
     # dashboard / calls
     "dashboard_title": ("Dashboard", "ダッシュボード"),
     "latest_calls": ("Latest calls", "最新の通話"),

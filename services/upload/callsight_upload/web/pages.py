@@ -15,6 +15,9 @@ from callsight_upload.core import sessions
 from callsight_upload.core.connections import connections
 from callsight_upload.core.errors import ApiError
 from callsight_upload.web.common import STATUSES, filters_from_args, list_request, page_call, page_error
+from callsight_upload.web.i18n import translate
+
+PROGRESS_STEPS = ("download", "decode", "speech_activity", "language", "transcribe", "analyse", "store")
 
 bp = Blueprint("pages", __name__)
 bp.register_error_handler(ApiError, page_error)
@@ -43,7 +46,7 @@ def home() -> ResponseReturnValue:
 def upload() -> ResponseReturnValue:
     found = connections()
     return render_template("upload.html", max_bytes=found.settings.max_upload_bytes,
-                           org=found.orgs.get(sessions.signed_in_user().org_id))
+                           org=found.orgs.get(sessions.signed_in_user().org_id), live_labels=live_labels())
 
 
 @bp.get("/dashboard")
@@ -51,4 +54,10 @@ def upload() -> ResponseReturnValue:
 def dashboard() -> ResponseReturnValue:
     f = filters_from_args()
     state = dashboard_state(sessions.signed_in_user().org_id, f)
-    return render_template("dashboard.html", filters=f, state=state)
+    return render_template("dashboard.html", filters=f, state=state, labels=live_labels())
+
+
+def live_labels() -> dict[str, str]:
+    """What the page's script writes in the user's language: statuses, steps, the ETA."""
+    keys = [*STATUSES, "eta_left", "eta_estimating", *(f"step_{s}" for s in PROGRESS_STEPS)]
+    return {key: translate(key) for key in keys}

@@ -8,14 +8,13 @@ import signal
 import sys
 import threading
 
-from sqlalchemy import text
-
 from callsight.aws import sqs_client
 from callsight.db.analyses_repo import AnalysisRepository
 from callsight.db.calls_repo import CallRepository
 from callsight.db.engine import make_engine
 from callsight.db.orgs_repo import OrgRepository
 from callsight.db.reruns_repo import RerunRepository
+from callsight.health import Check, DependencyMonitor, postgres_probe
 from callsight.jobqueue import JobQueue
 from callsight.logs import setup_logging
 from callsight.ops_http import serve_ops
@@ -52,15 +51,12 @@ def main() -> int:
                              settings.requeue_after_s)
     warmed = threading.Event()
 
+    monitor = DependencyMonitor([Check("postgres", postgres_probe(engine)), Check("sqs", lambda: queue.depth())]).start()
+
     def ready() -> tuple[bool, dict[str, str]]:
-        checks = {"analysis": "ready" if warmed.is_set() else "warming up"}
-        try:
-            with engine.connect() as conn:
-                conn.execute(text("SELECT 1"))
-            checks["postgres"] = "ok"
-        except Exception as exc:  # readiness reports, never raises
-            checks["postgres"] = f"down: {type(exc).__name__}"
-        return warmed.is_set() and checks["postgres"] == "ok", checks
+        ok, checks = monitor.state()
+        checks = {"analysis": "ready" if warmed.is_set() else "warming up", **checks}
+        return warmed.is_set() and ok, checks
 
     def on_signal(signum: int, frame: object) -> None:
         log.info("signal %d: finishing the current job, taking no new ones", signum)

@@ -1,17 +1,21 @@
-// Dashboard: counts and latest calls, refreshed when the server pushes a status change
-// (Server-Sent Events); polls every 5 s when the event stream cannot be used.
+// Dashboard: counts and latest calls, kept live by the server's events (Server-Sent
+// Events): a progress event moves that call's bar and ETA in place; a change of status
+// (or a call the table does not show yet) refetches the counts and rows. Polls every
+// 5 s when the event stream cannot be used.
 (function () {
   "use strict";
   var table = document.getElementById("latest-calls");
   if (!table) return;
   var live = document.getElementById("live-state");
   var body = table.querySelector("tbody");
+  var labels = JSON.parse(table.dataset.labels);
   var timer = null;
   var poller = null;
 
   function setMode(mode) {
     live.dataset.mode = mode;
     live.textContent = "● " + live.dataset[mode];
+    if (mode === "polling") startPolling(); else stopPolling();
   }
 
   function cell(row, text) {
@@ -27,7 +31,42 @@
     return Math.floor(t / 60) + ":" + String(t % 60).padStart(2, "0");
   }
 
+  function progressBlock() {
+    var box = document.createElement("div");
+    box.className = "call-progress";
+    box.hidden = true;
+    var bar = document.createElement("progress");
+    bar.max = 100;
+    bar.value = 0;
+    var text = document.createElement("span");
+    text.className = "progress-text";
+    box.append(bar, text);
+    return box;
+  }
+
+  // the status cell of one row, from a call as the JSON or an event has it
+  function showStatus(row, call, receivedAt) {
+    row.dataset.status = call.status;
+    var badge = row.querySelector(".badge");
+    badge.className = "badge status-" + call.status.toLowerCase();
+    badge.textContent = labels[call.status] || call.status;
+    var box = row.querySelector(".call-progress");
+    if (!box) { box = progressBlock(); badge.parentNode.appendChild(box); }
+    var p = call.status === "Processing" ? call.progress : null;
+    box.hidden = !p;
+    if (!p) { delete row.dataset.progress; return; }
+    row.dataset.progress = String(p.percent);
+    box.querySelector("progress").value = p.percent;
+    var text = box.querySelector(".progress-text");
+    text.dataset.etaS = p.eta_s === null || p.eta_s === undefined ? "" : String(p.eta_s);
+    text.dataset.receivedAt = String(receivedAt);
+    text.dataset.percent = String(p.percent);
+    text.dataset.step = p.step || "";
+    text.textContent = window.CallsightLive.progressText(p, labels, receivedAt);
+  }
+
   function render(state) {
+    var now = Date.now();
     Object.keys(state.counts).forEach(function (status) {
       var el = document.getElementById("count-" + status);
       if (el) el.textContent = state.counts[status];
@@ -43,7 +82,6 @@
     state.calls.forEach(function (c) {
       var row = document.createElement("tr");
       row.dataset.callId = c.call_id;
-      row.dataset.status = c.status;
       var first = document.createElement("td");
       var a = document.createElement("a");
       a.href = c.view_url;
@@ -51,9 +89,9 @@
       first.appendChild(a);
       row.appendChild(first);
       var st = document.createElement("td");
+      st.className = "status-cell";
       var badge = document.createElement("span");
-      badge.className = "badge status-" + c.status.toLowerCase();
-      badge.textContent = c.status_label;
+      badge.className = "badge";
       st.appendChild(badge);
       row.appendChild(st);
       cell(row, c.operator_id || "–");
@@ -61,6 +99,7 @@
       cell(row, c.call_date);
       cell(row, duration(c.duration_s));
       body.appendChild(row);
+      showStatus(row, c, now);
     });
   }
 
@@ -72,14 +111,13 @@
   }
 
   function refreshSoon() {
-    // a burst of events (several workers) becomes one request
+    // a burst of status changes (several workers) becomes one request
     if (timer) return;
     timer = setTimeout(function () { timer = null; refresh(); }, 250);
   }
 
   function startPolling() {
     if (poller) return;
-    setMode("polling");
     poller = setInterval(refresh, 5000);
   }
 
@@ -87,21 +125,26 @@
     if (poller) { clearInterval(poller); poller = null; }
   }
 
-  if (!window.EventSource) { startPolling(); return; }
-  var failures = 0;
-  var source = new EventSource(table.dataset.events);
-  source.addEventListener("open", function () {
-    failures = 0;
-    stopPolling();
-    setMode("sse");
-    refreshSoon(); // catch up on anything missed while reconnecting
-  });
-  source.addEventListener("call", refreshSoon);
-  source.addEventListener("unavailable", startPolling);
-  source.addEventListener("error", function () {
-    failures += 1;
-    // EventSource reconnects by itself (the server ends each stream after a minute);
-    // poll meanwhile when it keeps failing
-    if (failures >= 2 || source.readyState === EventSource.CLOSED) startPolling();
+  function onCall(call) {
+    var row = body.querySelector('tr[data-call-id="' + CSS.escape(call.call_id) + '"]');
+    var changed = !row || row.dataset.status !== call.status;
+    if (row) showStatus(row, call, call.receivedAt);
+    if (changed) refreshSoon(); // counts move, a new call joins the table
+  }
+
+  // the ETA counts down between two events
+  setInterval(function () {
+    body.querySelectorAll(".call-progress:not([hidden]) .progress-text").forEach(function (text) {
+      if (!text.dataset.receivedAt) return;
+      text.textContent = window.CallsightLive.progressText({
+        percent: Number(text.dataset.percent), step: text.dataset.step,
+        eta_s: text.dataset.etaS === "" ? null : Number(text.dataset.etaS),
+      }, labels, Number(text.dataset.receivedAt));
+    });
+  }, 1000);
+
+  window.CallsightLive.listen(table.dataset.events, onCall, function (mode) {
+    setMode(mode);
+    if (mode === "sse") refreshSoon(); // catch up on anything missed before or while (re)connecting
   });
 })();

@@ -1,10 +1,15 @@
 // Upload page: pick or drop several recordings, then send each one with its own
 // progress bar to the Ingest endpoint (session + CSRF token instead of an API key).
+// Once a file is accepted, the same row follows its call: Queued, then Processing with
+// the worker's progress and ETA, then Done or Failed (the live events of /web/events).
 (function () {
   "use strict";
   var form = document.getElementById("upload-form");
   if (!form) return;
   var labels = JSON.parse(form.dataset.labels);
+  var liveLabels = JSON.parse(form.dataset.liveLabels);
+  var watched = {}; // call_id -> entry
+  var listening = false;
   var maxBytes = Number(form.dataset.maxBytes);
   var csrf = document.querySelector('meta[name="csrf-token"]').content;
   var input = document.getElementById("files");
@@ -107,6 +112,7 @@
         if (xhr.status === 201) {
           entry.progress.value = 100;
           setOutcome(entry, "accepted", body.call_id, form.dataset.callUrl.replace("__ID__", encodeURIComponent(body.call_id)));
+          follow(entry, body);
         } else if (xhr.status === 409) {
           setOutcome(entry, "duplicate", body.message);
         } else if (xhr.status === 413) {
@@ -124,6 +130,74 @@
       });
       setOutcome(entry, "uploading");
       xhr.send(data);
+    });
+  }
+
+  // ---- after the upload: the call's processing in the same row --------------------------
+
+  var RANK = { Queued: 0, Processing: 1, Done: 2, Failed: 2 };
+
+  function showCall(entry, call, receivedAt) {
+    var row = entry.row;
+    // a read that left before a newer event arrived never moves the row back (a retry is a new upload)
+    if (row.dataset.status && RANK[call.status] < RANK[row.dataset.status]) return;
+    row.dataset.phase = "processing";
+    row.dataset.status = call.status;
+    var state = entry.state;
+    if (!state) {
+      state = document.createElement("div");
+      state.className = "call-state";
+      entry.outcome.appendChild(state);
+      entry.state = state;
+    }
+    var text = liveLabels[call.status] || call.status;
+    if (call.status === "Processing" && call.progress) {
+      entry.progress.value = call.progress.percent;
+      row.dataset.progress = String(call.progress.percent);
+      text += " · " + window.CallsightLive.progressText(call.progress, liveLabels, receivedAt);
+    } else if (call.status === "Queued") {
+      entry.progress.value = 0;
+    } else {
+      entry.progress.value = 100;
+    }
+    if (call.status === "Failed" && call.error) text += " · " + call.error;
+    state.textContent = text;
+  }
+
+  function onCall(call) {
+    var entry = watched[call.call_id];
+    if (entry) showCall(entry, call, call.receivedAt);
+  }
+
+  function catchUp() {
+    // what happened before the stream was open: each followed call's state now
+    Object.keys(watched).forEach(function (callId) {
+      fetch(form.dataset.callApi.replace("__ID__", encodeURIComponent(callId)),
+            { credentials: "same-origin", headers: { Accept: "application/json" } })
+        .then(function (r) { return r.ok ? r.json() : null; })
+        .then(function (call) {
+          var entry = watched[callId];
+          if (call && entry && entry.row.dataset.status !== "Done" && entry.row.dataset.status !== "Failed") {
+            showCall(entry, call, Date.now());
+          }
+        })
+        .catch(function () { /* the next event tells */ });
+    });
+  }
+
+  function follow(entry, call) {
+    watched[call.call_id] = entry;
+    showCall(entry, call, Date.now());
+    if (listening) return;
+    listening = true;
+    var poll = null;
+    window.CallsightLive.listen(form.dataset.events, onCall, function (mode) {
+      if (mode === "sse") {
+        if (poll) { clearInterval(poll); poll = null; }
+        catchUp();
+      } else if (!poll) {
+        poll = setInterval(catchUp, 5000);
+      }
     });
   }
 
