@@ -160,3 +160,55 @@ def test_50_concurrent_uploads_with_one_call_id_accept_exactly_one(fstack: Stack
         codes = list(pool.map(lambda _: fapi.upload(short_wav, call_id=call_id, language="en-US").status_code, range(50)))
     assert codes.count(201) == 1 and codes.count(409) == 49, codes
     assert count_audio_objects(s3) == before + 1
+
+
+def test_health_tells_the_truth_about_postgres_and_redis(fstack: Stack, fapi: Api) -> None:
+    """Without PostgreSQL the status service is NOT_SERVING (gRPC health and /readyz) and the
+    gateway is not ready; without Redis both stay ready and say they are degraded."""
+    import grpc
+    from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+    health = health_pb2_grpc.HealthStub(grpc.insecure_channel(fstack.env["CALLSIGHT_GRPC"]))
+    status_ops = f"http://127.0.0.1:{fstack.running['status'].spec.env['OPS_PORT']}"
+
+    def serving(service: str = "callsight.v1.CallsService") -> bool:
+        reply = health.Check(health_pb2.HealthCheckRequest(service=service), timeout=3)
+        return bool(reply.status == health_pb2.HealthCheckResponse.SERVING)
+
+    assert serving() and serving("")
+    fstack.hold("postgres")
+    try:
+        wait_for(lambda: not serving(), 20, "the status service NOT_SERVING without PostgreSQL")
+        assert not serving("callsight.v1.AnalyticsService")
+        answer = requests.get(f"{status_ops}/readyz", timeout=3)
+        assert answer.status_code == 503 and answer.json()["checks"]["postgres"].startswith("down")
+        gateway = requests.get(f"{fapi.url}/readyz", timeout=10)
+        assert gateway.status_code == 503
+        assert gateway.json()["checks"]["postgres"].startswith("down")
+        assert gateway.json()["checks"]["status_service"] == "not serving"
+    finally:
+        fstack.release("postgres")
+    wait_for(serving, 60, "the status service SERVING again")
+    wait_for(lambda: ready(fapi), 60, "gateway ready again")
+
+    fstack.hold("redis")
+    try:
+        def degraded(url: str) -> bool:
+            answer = requests.get(f"{url}/readyz", timeout=5)
+            return answer.status_code == 200 and "degraded" in answer.json()["checks"]["redis"]
+
+        wait_for(lambda: degraded(status_ops), 20, "the status service ready but degraded without Redis")
+        assert serving()
+        wait_for(lambda: degraded(fapi.url), 20, "the gateway ready but degraded without Redis")
+    finally:
+        fstack.release("redis")
+
+
+def test_sqs_down_makes_the_gateway_not_ready(fstack: Stack, fapi: Api) -> None:
+    fstack.hold("sqs")
+    try:
+        answer = requests.get(f"{fapi.url}/readyz", timeout=30)
+        assert answer.status_code == 503 and answer.json()["checks"]["sqs"].startswith("down")
+    finally:
+        fstack.release("sqs")
+    wait_for(lambda: ready(fapi), 60, "gateway ready again")
