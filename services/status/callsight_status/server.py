@@ -62,15 +62,29 @@ class Health:
             self.set(name, SERVING if ready else NOT_SERVING)
 
 
+_LOOP: asyncio.AbstractEventLoop | None = None
+_LOOP_LOCK = threading.Lock()
+
+
+def aio_loop() -> asyncio.AbstractEventLoop:
+    """The process's one event loop for grpc.aio, running in its own thread. One for the
+    process's life: gRPC's asyncio layer binds to a loop, and servers made and stopped
+    again (tests) must not leave its objects behind on a dead one."""
+    global _LOOP
+    with _LOOP_LOCK:
+        if _LOOP is None:
+            _LOOP = asyncio.new_event_loop()
+            threading.Thread(target=_LOOP.run_forever, name="grpc-aio", daemon=True).start()
+        return _LOOP
+
+
 class StatusServer:
-    """The aio server on an event loop of its own thread."""
+    """The aio server on the process's event loop thread."""
 
     def __init__(self, settings: StatusSettings, address: str) -> None:
         self.settings = settings
         self.address = address
-        self.loop = asyncio.new_event_loop()
-        self._thread = threading.Thread(target=self.loop.run_forever, name="grpc-aio", daemon=True)
-        self._thread.start()
+        self.loop = aio_loop()
         self.pool = futures.ThreadPoolExecutor(max_workers=32, thread_name_prefix="grpc")
         self.engine = make_engine(settings.database_url.get_secret_value(), pool_size=10)
         self.cache = StatusCache(settings.redis_url.get_secret_value())
@@ -128,8 +142,6 @@ class StatusServer:
         try:
             self._run(end())
         finally:
-            self.loop.call_soon_threadsafe(self.loop.stop)
-            self._thread.join(timeout=5)
             self.pool.shutdown(wait=False, cancel_futures=True)
 
 
