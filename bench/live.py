@@ -28,6 +28,7 @@ from bench.system import MB, Figure, pct
 from callsight.status_cache import StatusCache
 from callsight.v1 import calls_pb2
 from callsight_stack.stack import Stack
+from tests.web_login import post_login
 
 VIEWERS = 500
 EVENTS = 20
@@ -117,10 +118,9 @@ def live_streams() -> Iterator[Figure]:
         stack.start()
         url = stack.env["CALLSIGHT_URL"]
         session = requests.Session()
-        r = session.post(f"{url}/login", data={"email": stack.env["CALLSIGHT_DEMO_USER"],
-                                               "password": stack.env["CALLSIGHT_DEMO_PASSWORD"]},
-                         allow_redirects=False, timeout=10)
-        r.raise_for_status()
+        r = post_login(session, url, stack.env["CALLSIGHT_DEMO_USER"], stack.env["CALLSIGHT_DEMO_PASSWORD"])
+        if r.status_code not in (302, 303):
+            raise RuntimeError(f"the demo user could not sign in: HTTP {r.status_code}")
         cookie = "; ".join(f"{c.name}={c.value}" for c in session.cookies)
         master = psutil.Process(stack.pid("upload"))
         workers = master.children()

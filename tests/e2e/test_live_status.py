@@ -20,6 +20,7 @@ import requests
 
 from tests import audio
 from tests.conftest import Api, unique
+from tests.web_login import post_login
 
 pytestmark = pytest.mark.e2e
 BURST = 20
@@ -31,9 +32,7 @@ class SseViewer:
     def __init__(self, stack: Any) -> None:
         url = stack.env["CALLSIGHT_URL"]
         self.session = requests.Session()
-        r = self.session.post(f"{url}/login", data={"email": stack.env["CALLSIGHT_DEMO_USER"],
-                                                    "password": stack.env["CALLSIGHT_DEMO_PASSWORD"]},
-                              allow_redirects=False, timeout=10)
+        r = post_login(self.session, url, stack.env["CALLSIGHT_DEMO_USER"], stack.env["CALLSIGHT_DEMO_PASSWORD"])
         assert r.status_code in (302, 303), r.text
         self.response = self.session.get(f"{url}/web/events", stream=True, timeout=(5, 60))
         assert self.response.status_code == 200
@@ -146,7 +145,7 @@ def test_the_event_stream_sends_heartbeats_when_nothing_happens(stack: Any) -> N
 
 
 def live_viewers(stack: Any) -> float:
-    text = requests.get(f"{stack.env['CALLSIGHT_URL']}/metrics", timeout=5).text
+    text = requests.get(f"{stack.env['CALLSIGHT_GATEWAY_OPS_URL']}/metrics", timeout=5).text
     return sum(float(line.split()[-1]) for line in text.splitlines()
                if line.startswith("callsight_gateway_live_viewers"))
 

@@ -182,7 +182,7 @@ def test_health_tells_the_truth_about_postgres_and_redis(fstack: Stack, fapi: Ap
         assert not serving("callsight.v1.AnalyticsService")
         answer = requests.get(f"{status_ops}/readyz", timeout=3)
         assert answer.status_code == 503 and answer.json()["checks"]["postgres"].startswith("down")
-        gateway = requests.get(f"{fapi.url}/readyz", timeout=10)
+        gateway = requests.get(f"{fapi.ops_url}/readyz", timeout=10)
         assert gateway.status_code == 503
         assert gateway.json()["checks"]["postgres"].startswith("down")
         assert gateway.json()["checks"]["status_service"] == "not serving"
@@ -199,7 +199,7 @@ def test_health_tells_the_truth_about_postgres_and_redis(fstack: Stack, fapi: Ap
 
         wait_for(lambda: degraded(status_ops), 20, "the status service ready but degraded without Redis")
         assert serving()
-        wait_for(lambda: degraded(fapi.url), 20, "the gateway ready but degraded without Redis")
+        wait_for(lambda: degraded(fapi.ops_url), 20, "the gateway ready but degraded without Redis")
     finally:
         fstack.release("redis")
 
@@ -207,7 +207,7 @@ def test_health_tells_the_truth_about_postgres_and_redis(fstack: Stack, fapi: Ap
 def test_sqs_down_makes_the_gateway_not_ready(fstack: Stack, fapi: Api) -> None:
     fstack.hold("sqs")
     try:
-        answer = requests.get(f"{fapi.url}/readyz", timeout=30)
+        answer = requests.get(f"{fapi.ops_url}/readyz", timeout=30)
         assert answer.status_code == 503 and answer.json()["checks"]["sqs"].startswith("down")
     finally:
         fstack.release("sqs")
