@@ -151,7 +151,15 @@ def live_viewers(stack: Any) -> float:
 
 
 def test_a_viewer_that_goes_away_is_noticed_and_let_go(stack: Any) -> None:
-    before = live_viewers(stack)
+    # viewers closed by earlier tests are let go within two heartbeats (2 s each: the first write
+    # to a closed peer can still succeed): wait until the count holds still for 6 s
+    before, settled_at = live_viewers(stack), time.monotonic()
+    while time.monotonic() < settled_at + 30:
+        time.sleep(6)
+        now = live_viewers(stack)
+        if now == before:
+            break
+        before = now
     viewers = [SseViewer(stack) for _ in range(3)]
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline and live_viewers(stack) < before + 3:
@@ -163,4 +171,4 @@ def test_a_viewer_that_goes_away_is_noticed_and_let_go(stack: Any) -> None:
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline and live_viewers(stack) > before:
         time.sleep(0.3)
-    assert live_viewers(stack) == before
+    assert live_viewers(stack) <= before  # all three let go (an older stray one may go too)
