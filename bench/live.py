@@ -113,7 +113,8 @@ def live_streams() -> Iterator[Figure]:
     run_dir = Path(tempfile.mkdtemp(prefix="callsight-bench-live-", dir="/tmp"))
     run_dir.chmod(0o755)
     stack = Stack(run_dir, workers=0, random_ports=True, env_overrides={
-        "WEB_CONCURRENCY": "1", "CALLSIGHT_RATE_LIMIT_PER_MINUTE": "0"})
+        # every viewer connects from 127.0.0.1: no bound per client address here (bench.slow_clients measures it)
+        "WEB_CONCURRENCY": "1", "CALLSIGHT_RATE_LIMIT_PER_MINUTE": "0", "CALLSIGHT_MAX_CONNECTIONS_PER_CLIENT": "0"})
     try:
         stack.start()
         url = stack.env["CALLSIGHT_URL"]

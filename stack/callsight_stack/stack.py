@@ -75,7 +75,8 @@ class Stack:
     def _secrets(self) -> dict[str, str]:
         path = self.run_dir / "secrets.json"
         data = {k: str(v) for k, v in _load_json(path).items()}
-        for key in ("pg_password", "s3_access_key", "s3_secret_key", "api_key_pepper", "secret_key"):
+        for key in ("pg_password", "s3_access_key", "s3_secret_key", "api_key_pepper", "secret_key", "redis_password",
+                    "seaweed_jwt_key", "internal_auth_key"):
             data.setdefault(key, secrets.token_hex(20))
         path.write_text(json.dumps(data, indent=2))
         path.chmod(0o600)
@@ -138,20 +139,20 @@ class Stack:
         self._start(servers.postgres_spec(pg_dir, ports["postgres"], pg_user, sec["pg_password"]))
         servers.ensure_database(ports["postgres"], sec["pg_password"], "callsight")
 
-        self._start(servers.redis_spec(data / "redis", ports["redis"]))
+        self._start(servers.redis_spec(data / "redis", ports["redis"], sec["redis_password"]))
 
         config = servers.s3_identities(self.run_dir / "s3-identities.json", sec["s3_access_key"],
                                        sec["s3_secret_key"])
         weed_ports = {n: ports[f"s3_{n}"] for n in servers.SEAWEED_PORT_NAMES}
         self._start(servers.seaweedfs_spec(data / "seaweedfs", weed_ports, config,
-                                           sec["s3_access_key"], sec["s3_secret_key"]))
+                                           sec["s3_access_key"], sec["s3_secret_key"], sec["seaweed_jwt_key"]))
         sqs = servers.sqs_spec(ports["sqs"], data / "sqs")
         sqs.after_restart = lambda: self._recreate_queues()
         self._start(sqs)
 
         env = {
             "CALLSIGHT_DATABASE_URL": f"postgresql://callsight:{sec['pg_password']}@127.0.0.1:{ports['postgres']}/callsight",
-            "CALLSIGHT_REDIS_URL": f"redis://127.0.0.1:{ports['redis']}/0",
+            "CALLSIGHT_REDIS_URL": f"redis://:{sec['redis_password']}@127.0.0.1:{ports['redis']}/0",
             "CALLSIGHT_S3_BUCKET": "callsight",
             "CALLSIGHT_S3_ENDPOINT_URL": f"http://127.0.0.1:{ports['s3_s3']}",
             "AWS_ACCESS_KEY_ID": sec["s3_access_key"],
@@ -167,6 +168,7 @@ class Stack:
             "BIND_HOST": "127.0.0.1",
             "CALLSIGHT_VISIBILITY_TIMEOUT_S": "120",
         }
+        env.update(self._grpc_tls())
         env.update(self.env_overrides)
         env.update(self._provision(env))
         self.env = env
@@ -218,6 +220,24 @@ class Stack:
         self.env = env
         self._write_env_file(env)
         return env
+
+    def _grpc_tls(self) -> dict[str, str]:
+        """Mutual TLS between the gateway and the status service, as the chart does: a CA
+        of this stack's own signs the status service's certificate and the gateway's
+        client certificate; the status service refuses clients without one. Also the
+        secret that signs the gateway's organisation assertions (callsight.internal_auth)."""
+        from callsight_stack.pki import Authority
+
+        ca = Authority(self.run_dir / "grpc-tls", name="callsight-local-stack-ca")
+        server = ca.issue("status", "callsight-status", dns=("localhost",), ips=("127.0.0.1",), server=True)
+        client = ca.issue("upload", "callsight-upload", client=True)
+        return {
+            "CALLSIGHT_GRPC_TLS_CERT": str(server.cert), "CALLSIGHT_GRPC_TLS_KEY": str(server.key),
+            "CALLSIGHT_GRPC_TLS_CLIENT_CA": str(ca.ca.cert),
+            "CALLSIGHT_GRPC_TLS_CA": str(ca.ca.cert), "CALLSIGHT_GRPC_CLIENT_CERT": str(client.cert),
+            "CALLSIGHT_GRPC_CLIENT_KEY": str(client.key),
+            "CALLSIGHT_INTERNAL_AUTH_KEY": self._secrets()["internal_auth_key"],
+        }
 
     def model_dir(self) -> Path:
         from callsight_worker.model import default_model_dir

@@ -420,11 +420,16 @@ def test_every_container_runs_non_root_with_a_read_only_root_filesystem(value_se
 def test_service_probes_use_health_endpoints_and_native_grpc_for_readiness() -> None:
     docs = rendered("aws")
     status = named(docs, "Deployment", f"{RELEASE}-status")["spec"]["template"]["spec"]["containers"][0]
-    # ready = gRPC health (NOT_SERVING without PostgreSQL); alive = the process, so an outage of
-    # the database takes pods out of the Service without restarting them
-    assert status["readinessProbe"]["grpc"]["port"] == 50051
+    # alive = the process, so an outage of the database takes pods out of the Service without
+    # restarting them; ready = gRPC health (NOT_SERVING without PostgreSQL), asked on the ops
+    # port's /readyz under mutual TLS (the default: the kubelet's gRPC probe is plaintext)
     for probe in ("startupProbe", "livenessProbe"):
         assert status[probe]["httpGet"] == {"path": "/healthz", "port": "ops"}
+    assert status["readinessProbe"]["httpGet"] == {"path": "/readyz", "port": "ops"}
+    plain = [d for d in yaml.safe_load_all(helm("template", RELEASE, str(CHART), *AWS,
+                                                *sets("grpcTls.enabled=false")).stdout) if d]
+    status = named(plain, "Deployment", f"{RELEASE}-status")["spec"]["template"]["spec"]["containers"][0]
+    assert status["readinessProbe"]["grpc"]["port"] == 50051
     upload = named(docs, "Deployment", f"{RELEASE}-upload")["spec"]["template"]["spec"]["containers"][0]
     worker = named(docs, "Deployment", f"{RELEASE}-worker")["spec"]["template"]["spec"]["containers"][0]
     assert upload["readinessProbe"]["httpGet"] == {"path": "/readyz", "port": "ops"}
@@ -802,3 +807,71 @@ def test_each_dockerfile_sends_only_what_it_copies(service: str) -> None:
     }
     for source in copied:
         assert any(source == a or source.startswith(a + "/") for a in allowed), f"{source} is copied but ignored"
+
+
+# -- internal services: mutual TLS, assertions, reflection --------------------------------
+
+
+def _env(docs: list[dict[str, Any]], deployment: str) -> dict[str, str]:
+    container = named(docs, "Deployment", f"{RELEASE}-{deployment}")["spec"]["template"]["spec"]["containers"][0]
+    return {e["name"]: e.get("value", "") for e in container.get("env", [])}
+
+
+@pytest.mark.parametrize("value_set", ["defaults", "aws"])
+def test_grpc_mutual_tls_is_on_by_default_with_a_chart_made_ca_that_works(value_set: str, tmp_path: Path) -> None:
+    """The Secrets the chart generates are used as the services use them: the status
+    service's pair with client certificates required, the gateway's client pair; a
+    handshake under the Service's DNS name succeeds, one without a client certificate
+    does not. Reflection is off outside development."""
+    from concurrent import futures
+
+    import grpc
+    from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+
+    from callsight import grpc_tls
+
+    docs = rendered(value_set)
+    status, upload = _env(docs, "status"), _env(docs, "upload")
+    assert status["CALLSIGHT_GRPC_TLS_CLIENT_CA"] and status["CALLSIGHT_GRPC_TLS_CERT"]
+    assert upload["CALLSIGHT_GRPC_CLIENT_CERT"] and upload["CALLSIGHT_GRPC_TLS_CA"]
+    assert "CALLSIGHT_GRPC_REFLECTION" not in status
+    assert "CALLSIGHT_GRPC_REFLECTION" in _env(rendered("dev"), "status")
+    assert "CALLSIGHT_INTERNAL_AUTH_KEY" in named(docs, "Secret", f"{RELEASE}-secrets")["stringData"]
+    for role in ("server", "client"):
+        secret = named(docs, "Secret", f"{RELEASE}-grpc-{role}")
+        assert secret["type"] == "kubernetes.io/tls"
+        for key in ("ca.crt", "tls.crt", "tls.key"):
+            (tmp_path / f"{role}-{key}").write_text(secret["stringData"][key])
+    server_tls = grpc_tls.ServerTls(str(tmp_path / "server-tls.crt"), str(tmp_path / "server-tls.key"),
+                                    str(tmp_path / "server-ca.crt"))
+    server = grpc.server(futures.ThreadPoolExecutor(max_workers=2))
+    health_pb2_grpc.add_HealthServicer_to_server(health.HealthServicer(), server)
+    port = grpc_tls.add_port(server, "127.0.0.1:0", server_tls)
+    server.start()
+    try:
+        name = f"{RELEASE}-status.{NAMESPACE}.svc"
+        gateway = grpc_tls.ClientTls(str(tmp_path / "client-ca.crt"), str(tmp_path / "client-tls.crt"),
+                                     str(tmp_path / "client-tls.key"), server_name=name)
+        reply = health_pb2_grpc.HealthStub(grpc_tls.channel(f"127.0.0.1:{port}", gateway)).Check(
+            health_pb2.HealthCheckRequest(), timeout=10)
+        assert reply.status == health_pb2.HealthCheckResponse.SERVING
+        anonymous = grpc_tls.ClientTls(str(tmp_path / "client-ca.crt"), server_name=name)
+        with pytest.raises(grpc.RpcError) as err:
+            health_pb2_grpc.HealthStub(grpc_tls.channel(f"127.0.0.1:{port}", anonymous)).Check(
+                health_pb2.HealthCheckRequest(), timeout=10)
+        assert err.value.code() == grpc.StatusCode.UNAVAILABLE
+    finally:
+        server.stop(None)
+
+
+def test_cert_manager_issues_the_grpc_certificates_when_asked() -> None:
+    docs = [d for d in yaml.safe_load_all(helm("template", RELEASE, str(CHART), "--namespace", NAMESPACE, *AWS, *sets(
+        "grpcTls.certManager.enabled=true", "grpcTls.certManager.issuerRef.name=callsight-ca")).stdout) if d]
+    certificates = {d["metadata"]["name"]: d["spec"] for d in of_kind(docs, "Certificate")}
+    assert set(certificates) == {f"{RELEASE}-grpc-server", f"{RELEASE}-grpc-client"}
+    assert f"{RELEASE}-status.{NAMESPACE}.svc" in certificates[f"{RELEASE}-grpc-server"]["dnsNames"]
+    assert "client auth" in certificates[f"{RELEASE}-grpc-client"]["usages"]
+    assert all(c["issuerRef"]["name"] == "callsight-ca" for c in certificates.values())
+    assert not [d for d in of_kind(docs, "Secret") if d["metadata"]["name"].startswith(f"{RELEASE}-grpc-")]
+    done = helm("template", RELEASE, str(CHART), *AWS, *sets("grpcTls.certManager.enabled=true"), check=False)
+    assert done.returncode != 0 and "grpcTls.certManager.issuerRef.name is required" in done.stderr

@@ -27,6 +27,7 @@ from callsight.storage import audio_key
 from callsight_stack.stack import Stack
 from tests import audio
 from tests.conftest import Api, count_audio_objects, unique
+from tests.grpc_client import status_channel
 
 pytestmark = pytest.mark.faults
 
@@ -165,10 +166,9 @@ def test_50_concurrent_uploads_with_one_call_id_accept_exactly_one(fstack: Stack
 def test_health_tells_the_truth_about_postgres_and_redis(fstack: Stack, fapi: Api) -> None:
     """Without PostgreSQL the status service is NOT_SERVING (gRPC health and /readyz) and the
     gateway is not ready; without Redis both stay ready and say they are degraded."""
-    import grpc
     from grpc_health.v1 import health_pb2, health_pb2_grpc
 
-    health = health_pb2_grpc.HealthStub(grpc.insecure_channel(fstack.env["CALLSIGHT_GRPC"]))
+    health = health_pb2_grpc.HealthStub(status_channel(fstack.env))  # the gateway's client certificate
     status_ops = f"http://127.0.0.1:{fstack.running['status'].spec.env['OPS_PORT']}"
 
     def serving(service: str = "callsight.v1.CallsService") -> bool:

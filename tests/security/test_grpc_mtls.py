@@ -62,8 +62,10 @@ def test_mutual_tls_refuses_clients_without_a_certificate(stack: Any, tmp_path: 
         trusted = {"CALLSIGHT_GRPC_TLS_CA": str(tmp_path / "ca.crt")}
         with_cert = {**trusted, "CALLSIGHT_GRPC_CLIENT_CERT": str(tmp_path / "gateway.crt"),
                      "CALLSIGHT_GRPC_CLIENT_KEY": str(tmp_path / "gateway.key")}
+        own = {k: v for k, v in stack.env.items() if not k.startswith("CALLSIGHT_GRPC_")}  # not the stack's CA
+
         def tls(env: dict[str, str]) -> grpc_tls.ClientTls:  # the gateway's own settings read these variables
-            return GatewaySettings.from_env({**stack.env, **env}).grpc_tls
+            return GatewaySettings.from_env({**own, **env}).grpc_tls
 
         ok = health_pb2_grpc.HealthStub(grpc_tls.channel(target, tls(with_cert))).Check(
             health_pb2.HealthCheckRequest(), timeout=5)

@@ -16,6 +16,7 @@ from callsight.db.users_repo import UserRepository
 from callsight.v1 import calls_pb2, calls_pb2_grpc
 from tests import audio
 from tests.conftest import Api, unique
+from tests.grpc_client import status_channel
 from tests.web_login import post_login
 
 pytestmark = pytest.mark.e2e
@@ -113,7 +114,8 @@ def test_a_web_session_of_another_organisation_sees_nothing(stack: Any, admin: A
 
 
 def test_grpc_reads_are_scoped_by_organisation(stack: Any, victim: dict[str, str]) -> None:
-    stub = calls_pb2_grpc.CallsServiceStub(grpc.insecure_channel(stack.env["CALLSIGHT_GRPC"]))
+    # even holding the gateway's certificate and key: the intruder's organisation sees nothing of the victim's
+    stub = calls_pb2_grpc.CallsServiceStub(status_channel(stack.env))
     for rpc, request in [
         (stub.GetCall, calls_pb2.GetCallRequest(org_id="intruder-org", call_id=victim["call_id"])),
         (stub.GetTranscript, calls_pb2.GetTranscriptRequest(org_id="intruder-org", call_id=victim["call_id"])),

@@ -33,9 +33,16 @@ def test_settings_name_the_missing_variable() -> None:
     env = {"CALLSIGHT_DATABASE_URL": "postgresql://u:hunter2@h/db", "CALLSIGHT_REDIS_URL": "redis://h",
            "CALLSIGHT_SQS_QUEUE_URL": "http://q", "CALLSIGHT_ANALYSIS_QUEUE_URL": "http://a",
            "CALLSIGHT_API_KEY_PEPPER": "pepper-secret"}
+    # the gateway and the status service share the key of the organisation assertions
+    for settings in (GatewaySettings, StatusSettings):
+        with pytest.raises(SettingsError, match="CALLSIGHT_INTERNAL_AUTH_KEY"):
+            settings.from_env(env)
+        with pytest.raises(SettingsError, match="CALLSIGHT_INTERNAL_AUTH_KEY"):
+            settings.from_env({**env, "CALLSIGHT_INTERNAL_AUTH_KEY": "too-short"})
+    env["CALLSIGHT_INTERNAL_AUTH_KEY"] = "assertion-secret-" * 3
     gateway, worker = GatewaySettings.from_env(env), WorkerSettings.from_env(env)
     assert gateway.max_upload_bytes == 500_000_000 and worker.max_attempts == 3
-    for secret in ("hunter2", "pepper-secret"):  # secrets are SecretStr: never in a repr or log line
+    for secret in ("hunter2", "pepper-secret", "assertion-secret"):  # secrets are SecretStr: never in a repr or log line
         assert secret not in repr(gateway) and secret not in str(gateway.model_dump())
     assert gateway.session_key == "pepper-secret"  # the pepper signs sessions unless a key is set
     with pytest.raises(SettingsError, match="CALLSIGHT_MAX_ATTEMPTS"):

@@ -95,6 +95,14 @@ class PepperSettings(EnvSettings):
         return [self.api_key_pepper.get_secret_value(), previous]
 
 
+class InternalAuthSettings(EnvSettings):
+    """The secret between the gateway and the status service (callsight.internal_auth)."""
+
+    internal_auth_key: SecretStr = env("CALLSIGHT_INTERNAL_AUTH_KEY", description=(
+        "Signs the gateway's organisation assertions to the status service (HMAC); the two must share it. "
+        "At least 32 characters"), min_length=32)
+
+
 def describe(exc: ValidationError, cls: type[BaseSettings]) -> str:
     """One line per bad variable, naming it; a secret's value is never repeated."""
     secret = {variable(f) for f in cls.model_fields.values() if is_secret(f)}

@@ -51,7 +51,9 @@ class MetricsInterceptor(grpc.aio.ServerInterceptor):
                         context.abort(grpc.StatusCode.INVALID_ARGUMENT, "text fields must not contain NUL characters")
                     return inner(request, context)
             except Exception:
-                code = context.code().name if context.code() else "UNKNOWN"
+                # grpc.aio's context of a plain handler has no code(): an abort's code is not known here
+                getter = getattr(context, "code", None)
+                code = getter().name if callable(getter) and getter() else "ABORTED_OR_FAILED"
                 raise
             finally:
                 REQUESTS.labels(method, code).inc()

@@ -28,10 +28,12 @@ from callsight.db.engine import make_engine
 from callsight.db.reruns_repo import RerunRepository
 from callsight.db.scorecards_repo import ScorecardRepository
 from callsight.health import Check, DependencyMonitor, postgres_probe
+from callsight.internal_auth import OrgAssertions
 from callsight.ops_http import serve_ops
 from callsight.status_cache import StatusCache
 from callsight.v1 import analytics_pb2, analytics_pb2_grpc, calls_pb2, calls_pb2_grpc
 from callsight_status.analytics_servicer import AnalyticsServicer
+from callsight_status.caller_auth import CallerInterceptor
 from callsight_status.calls_servicer import CallsServicer
 from callsight_status.interceptors import MetricsInterceptor
 from callsight_status.settings import StatusSettings
@@ -100,7 +102,9 @@ class StatusServer:
         return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result(30)
 
     async def _build(self) -> tuple[WatchHub, grpc.aio.Server, int]:
-        server = grpc.aio.server(migration_thread_pool=self.pool, interceptors=[MetricsInterceptor()],
+        # metrics outermost (they count refusals too), then who is asking and for which organisation
+        caller = CallerInterceptor(OrgAssertions(self.settings.internal_auth_key.get_secret_value().encode()))
+        server = grpc.aio.server(migration_thread_pool=self.pool, interceptors=[MetricsInterceptor(), caller],
                                  maximum_concurrent_rpcs=10_000)
         hub = WatchHub(self.settings.redis_url.get_secret_value(), self.calls, self.pool)
         calls_pb2_grpc.add_CallsServiceServicer_to_server(CallsServicer(self.calls, self.cache, hub), server)
@@ -108,7 +112,8 @@ class StatusServer:
             AnalyticsServicer(self.calls, AnalysisRepository(self.engine), ScorecardRepository(self.engine),
                               RerunRepository(self.engine)), server)
         health_pb2_grpc.add_HealthServicer_to_server(self.health.servicer, server)
-        reflection.enable_server_reflection((*SERVICE_NAMES, health.SERVICE_NAME, reflection.SERVICE_NAME), server)
+        if self.settings.grpc_reflection:  # development only: it lists every service and message to anyone
+            reflection.enable_server_reflection((*SERVICE_NAMES, health.SERVICE_NAME, reflection.SERVICE_NAME), server)
         port = grpc_tls.add_port(server, self.address, self.settings.grpc_tls)
         return hub, server, port
 

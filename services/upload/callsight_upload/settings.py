@@ -11,6 +11,7 @@ from callsight.grpc_tls import ClientTls
 from callsight.settings import (
     AnalysisQueueSettings,
     CacheSettings,
+    InternalAuthSettings,
     PepperSettings,
     ServiceSettings,
     StorageSettings,
@@ -20,7 +21,7 @@ from callsight.settings import (
 
 
 class GatewaySettings(ServiceSettings, CacheSettings, PepperSettings, StorageSettings, TranscriptionQueueSettings,
-                      AnalysisQueueSettings):
+                      AnalysisQueueSettings, InternalAuthSettings):
     port: int = env("PORT", 8080, "Public HTTP port of the gateway (web app, Ingest API, REST API, /healthz)")
     web_concurrency: int = env("WEB_CONCURRENCY", 2, "gunicorn worker processes", gt=0)
     web_worker_class: Literal["gevent", "gthread"] = env("WEB_WORKER_CLASS", "gevent", (
@@ -29,6 +30,13 @@ class GatewaySettings(ServiceSettings, CacheSettings, PepperSettings, StorageSet
     web_connections: int = env("WEB_CONNECTIONS", 2000, (
         "Connections one gunicorn worker process serves at once (gevent: each costs a greenlet, live "
         "dashboards included)"), gt=0)
+    body_read_timeout_s: float = env("CALLSIGHT_BODY_READ_TIMEOUT_S", 30.0, (
+        "A client whose request body (or a response it reads) makes no progress for this long is answered 408 "
+        "and disconnected (gevent workers)"), gt=0)
+    max_connections_per_client: int = env("CALLSIGHT_MAX_CONNECTIONS_PER_CLIENT", 256, (
+        "Connections one client address may hold at once in each gunicorn worker process; more are answered 429 "
+        "(gevent workers; 0 = no bound, as behind an ingress, where every connection comes from the controller)"),
+        ge=0)
     sse_heartbeat_s: float = env("CALLSIGHT_SSE_HEARTBEAT_S", 15.0, (
         "A live event stream sends a comment this often when nothing happens: a vanished viewer is noticed"), gt=0)
     sse_max_s: float = env("CALLSIGHT_SSE_MAX_S", 1800.0, (

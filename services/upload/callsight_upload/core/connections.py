@@ -22,6 +22,7 @@ from callsight.db.engine import make_engine
 from callsight.db.orgs_repo import OrgRepository
 from callsight.db.rerun_requests import RerunRequests
 from callsight.db.users_repo import SessionRepository, UserRepository
+from callsight.internal_auth import asserting_channel
 from callsight.jobqueue import JobQueue
 from callsight.status_cache import StatusCache
 from callsight.storage import AudioStore
@@ -94,7 +95,9 @@ class Connections:
 
     @cached_property
     def status_channel(self) -> grpc.Channel:
-        return grpc_tls.channel(self.settings.status_addr, self.settings.grpc_tls)
+        # mutual TLS (who may connect) and, on every read, the organisation it is for (signed)
+        plain = grpc_tls.channel(self.settings.status_addr, self.settings.grpc_tls)
+        return asserting_channel(plain, self.settings.internal_auth_key.get_secret_value())
 
     @cached_property
     def reads(self) -> Reads:
