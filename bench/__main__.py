@@ -1,6 +1,6 @@
 """`make bench`: every figure against a real local stack, written to bench/results.md.
 
-    python -m bench [--only upload,ingest,reads,list1m,pipeline,steps,scaling,live,accuracy,timeline,vocabulary,diarization] [--minutes 1,5]
+    python -m bench [--only upload,ingest,reads,list1m,pipeline,steps,scaling,live,slowclients,accuracy,timeline,vocabulary,diarization] [--minutes 1,5]
 
 The 30-minute pipeline figure is opt-in (`--minutes 1,5,30`): it takes ~7 minutes.
 """
@@ -16,11 +16,11 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from bench import accuracy, diarization, live, system, timeline, vocabulary
+from bench import accuracy, diarization, live, slow_clients, system, timeline, vocabulary
 from bench.system import Figure
 from callsight_stack.stack import Stack
 
-SECTIONS = ("upload", "ingest", "reads", "list1m", "pipeline", "steps", "scaling", "live", "accuracy", "timeline",
+SECTIONS = ("upload", "ingest", "reads", "list1m", "pipeline", "steps", "scaling", "live", "slowclients", "accuracy", "timeline",
             "vocabulary", "diarization")
 # sections that run in-process, without the local stack
 IN_PROCESS = {"steps", "accuracy", "timeline", "vocabulary", "diarization"}
@@ -76,7 +76,7 @@ def main() -> int:
     run_dir = Path(tempfile.mkdtemp(prefix="callsight-bench-", dir="/tmp"))
     run_dir.chmod(0o755)
     stack = Stack(run_dir, workers=2, random_ports=True, env_overrides={"CALLSIGHT_WHISPER_THREADS": "1", "CALLSIGHT_RATE_LIMIT_PER_MINUTE": "0"})
-    needs_stack = only - IN_PROCESS - {"live"}  # live starts a stack of its own
+    needs_stack = only - IN_PROCESS - {"live", "slowclients"}  # these start a stack of their own
     try:
         if needs_stack:
             print("starting a local stack for the benchmark ...", flush=True)
@@ -105,6 +105,11 @@ def main() -> int:
     if "live" in only:  # a stack of its own (one gateway process), after the other one is gone
         print("running live ...", flush=True)
         for figure in live.live_streams():
+            figures.append(figure)
+            print(f"  {figure.name}: {figure.value:.3f} {figure.unit}", flush=True)
+    if "slowclients" in only:  # a stack of its own (one gateway pod), after the others are gone
+        print("running slowclients ...", flush=True)
+        for figure in slow_clients.slow_clients():
             figures.append(figure)
             print(f"  {figure.name}: {figure.value:.3f} {figure.unit}", flush=True)
     text = "# Callsight benchmark results\n\n" + machine() + render(figures) + sizing_table(figures)

@@ -21,12 +21,19 @@ class Gateway(BaseApplication):
 
     def load_config(self) -> None:
         s = self.settings
+        worker_class: Any = s.web_worker_class
+        if worker_class == "gevent":
+            # imported here, after PROMETHEUS_MULTIPROC_DIR is set: its metric is shared by the workers
+            from callsight_upload.core.guarded_worker import guarded_worker
+
+            # a body-read timeout and a bound per client address, which gunicorn lacks
+            worker_class = guarded_worker(s.body_read_timeout_s, s.max_connections_per_client)
         options: dict[str, Any] = {
             # public port first; the ops port serves only /healthz, /readyz, /metrics (api/ops.py)
             "bind": [f"{s.bind_host}:{s.port}", f"{s.bind_host}:{s.ops_port}"],
             "workers": s.web_concurrency,
             # gevent: a live dashboard or a slow client costs a greenlet, not one of a few threads
-            "worker_class": s.web_worker_class,
+            "worker_class": worker_class,
             "worker_connections": s.web_connections,
             "threads": s.web_threads,
             # uploads of 500 MB over slow links take minutes

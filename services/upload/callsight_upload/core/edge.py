@@ -7,7 +7,8 @@ where the bytes arrive.
 - JSON: nested deeper than the limit, or carrying NUL (PostgreSQL text cannot), is 400.
 - Text: NUL in any query argument, form field or path segment is 400; so is any control
   character in a path segment or in `next` (it would end up in a Location header).
-- A body that stops arriving (the server's read timeout) is 408 and a closed connection.
+- A body that stops arriving (the server's read timeout, core/guarded_worker.py) is 408
+  and a closed connection; one that ends short of its declared length is 400 and closed.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from flask import Flask, Response, render_template, request
 from flask.json.provider import DefaultJSONProvider
 from flask.typing import ResponseReturnValue
 from werkzeug.datastructures import MultiDict
-from werkzeug.exceptions import RequestEntityTooLarge
+from werkzeug.exceptions import ClientDisconnected, RequestEntityTooLarge
 
 from callsight import limits
 from callsight_upload.core.errors import ApiError, error_body
@@ -114,4 +115,13 @@ def register_edge(app: Flask) -> None:
     @app.errorhandler(TimeoutError)
     def _stalled(exc: TimeoutError) -> ResponseReturnValue:
         return _answer(ApiError(408, "request_timeout", "the request body stopped arriving; send it again",
+                                {"Connection": "close"}))
+
+    @app.errorhandler(ClientDisconnected)
+    def _cut_short(exc: ClientDisconnected) -> ResponseReturnValue:
+        # werkzeug turns the socket's read timeout (core/guarded_worker.py) into this, the
+        # timeout kept as its context
+        if isinstance(exc.__context__, TimeoutError):
+            return _stalled(exc.__context__)
+        return _answer(ApiError(400, "body_incomplete", "the request body ended before its declared length",
                                 {"Connection": "close"}))
