@@ -150,7 +150,7 @@ def slow_clients() -> Iterator[Figure]:
     finally:
         stack.stop()
         shutil.rmtree(run_dir, ignore_errors=True)
-    section = "slow clients and streams on one gateway pod (2 gevent processes)"
+    section = "Slow clients and streams on one gateway pod (2 gevent processes)"
     for stalled, streams, f in found:
         what = f"{stalled} stalled bodies + {streams} event streams"
         yield Figure(section, f"/healthz p50, {what}", f["p50"], "ms", COMMAND)
