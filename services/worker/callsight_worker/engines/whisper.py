@@ -86,6 +86,7 @@ class WhisperTranscriber:
         self.batched = BatchedInferencePipeline(self.model)
         self.beam_size = beam_size
         self.batch_size = batch_size
+        self.word_timestamps = True  # the timeline needs them; bench/speed.py measures their cost
         self._lock = threading.Lock()
 
     # ---- transcription ---------------------------------------------------------------
@@ -139,7 +140,7 @@ class WhisperTranscriber:
             audio = np.concatenate([c.joined.read(a, b) for c, a, b in group])
             raw, _ = self.batched.transcribe(
                 audio, language=language.split("-")[0], task="transcribe", beam_size=self.beam_size,
-                word_timestamps=True, without_timestamps=True, batch_size=self.batch_size,
+                word_timestamps=self.word_timestamps, without_timestamps=True, batch_size=self.batch_size,
                 clip_timestamps=[{"start": int(offsets[k]) / SAMPLE_RATE, "end": int(offsets[k + 1]) / SAMPLE_RATE}
                                  for k in range(len(group))],
                 hotwords=hotwords(channels[0].options, language), log_prob_threshold=LOW_LOGPROB,
