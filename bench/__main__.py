@@ -29,6 +29,9 @@ from callsight_stack.stack import Stack
 
 SECTIONS = ("upload", "ingest", "reads", "list1m", "pipeline", "scaling", "coldstart", "speed", "comparison", "ways",
             "memory4h", "accuracy", "timeline", "vocabulary", "diarization")
+# where each section's block goes in results.md
+ORDER = ["Upload", "Ingest rate", "Status reads", "Pipeline", "Cold start", "Scaling", "Speed", "Comparison", "Ways",
+         "Memory", "Sizing for Kubernetes"]
 # sections that run in-process, without the local stack
 IN_PROCESS = {"speed", "comparison", "ways", "memory4h", "accuracy", "timeline", "vocabulary", "diarization"}
 
@@ -80,6 +83,21 @@ def sizing_table(figures: list[Figure]) -> str:
         rows.append(f"| {minutes:g} min | {rtf:.3f} | {per_worker:.0f} | {1000 / per_worker:.1f} "
                     f"| {limit_gib:g} GiB / {limit_gib:g} GiB |")
     return "\n".join(rows) + "\n"
+
+
+def figures_in(blocks: dict[str, str]) -> list[Figure]:
+    """The figures of every table, as written: the sizing table uses the latest of each section."""
+    out = []
+    for section, body in blocks.items():
+        for line in body.splitlines():
+            cells = [c.strip() for c in line.strip().strip("|").split("|")]
+            if len(cells) == 4 and cells[0] not in ("figure", "---"):
+                try:
+                    value = float(cells[1].replace(",", ""))
+                except ValueError:
+                    continue
+                out.append(Figure(section, cells[0], value, cells[2], cells[3].strip("`")))
+    return out
 
 
 def kept_blocks(path: Path) -> dict[str, str]:
@@ -146,9 +164,10 @@ def main() -> int:
         stack.stop()
         shutil.rmtree(run_dir, ignore_errors=True)
     blocks = kept_blocks(args.out)
-    blocks.pop("Pipeline steps", None)  # replaced by Speed and Comparison (issue 16)
+    for legacy in ("Pipeline steps", "Sizing for Kubernetes (one worker = 1 CPU, 1 Whisper thread)"):
+        blocks.pop(legacy, None)  # replaced by Speed, Comparison and the new sizing table (issue 16)
     blocks.update(render(figures))
-    sizing = sizing_table(figures)
+    sizing = sizing_table(figures_in(blocks))
     if sizing:
         blocks["Sizing for Kubernetes"] = sizing
     if "accuracy" in only:
@@ -167,7 +186,8 @@ def main() -> int:
             stamp() + "\n" + diarization.main() + "\n")
     text = ("# Callsight benchmark results\n\nWritten by `make bench` (`python -m bench`); each section says the "
             "machine, commit and date it was measured at. Never edited by hand.\n")
-    text += "".join(f"\n### {name}\n\n{body}" for name, body in blocks.items())
+    ordered = sorted(blocks, key=lambda name: ORDER.index(name) if name in ORDER else len(ORDER))
+    text += "".join(f"\n### {name}\n\n{blocks[name]}" for name in ordered)
     args.out.write_text(text)
     print(text)
     return 0
