@@ -28,6 +28,7 @@ from faster_whisper import BatchedInferencePipeline, WhisperModel
 from faster_whisper.transcribe import restore_speech_timestamps
 from faster_whisper.vad import collect_chunks
 
+from callsight_worker import heap
 from callsight_worker.engines.base import SAMPLE_RATE, Audio, ChannelTranscript, Segment, TranscribeOptions, Word
 from callsight_worker.model import MODEL_NAME, ensure_model
 from callsight_worker.samples import release, rms
@@ -44,6 +45,9 @@ MAX_HOTWORD_CHARS = 400
 LANGUAGE_CODES = {"ja": "ja-JP", "en": "en-US"}
 WINDOW = 30 * SAMPLE_RATE  # Whisper's input
 MIN_CUT = 20 * SAMPLE_RATE  # a region longer than a window is cut at its quietest 100 ms after 20 s
+# windows decoded together: the encoder's attention holds ~70 MB per 30 s window, so 8 cost
+# ~900 MB at once and 4 ~500 MB, at the same speed (bench/results.md, Ways)
+BATCH_SIZE = 4
 ROUND_BATCHES = 8  # batches of windows handed to faster-whisper at once (see _decode_batched)
 
 
@@ -80,7 +84,7 @@ def _reporting(segments: Iterable[Any], decoded_s: float, on_progress: Callable[
 class WhisperTranscriber:
     name = "whisper"
 
-    def __init__(self, model_dir: Path, threads: int = 1, beam_size: int = 5, batch_size: int = 8) -> None:
+    def __init__(self, model_dir: Path, threads: int = 1, beam_size: int = 5, batch_size: int = BATCH_SIZE) -> None:
         ensure_model(model_dir)
         self.model = WhisperModel(str(model_dir), device="cpu", compute_type="int8", cpu_threads=threads, num_workers=1)
         self.batched = BatchedInferencePipeline(self.model)
@@ -125,7 +129,8 @@ class WhisperTranscriber:
 
         The windows go to faster-whisper `ROUND_BATCHES` batches at a time, each round
         cut from the channels as it comes: the audio and the features held at once are a
-        round's (at most 32 min of speech at batch 8), however long the call is.
+        round's (at most 16 min of speech at batch 4), however long the call is, and the
+        heap the round's batches used is handed back after it (`heap.trim`).
         """
         plan: list[tuple[_Channel, int, int]] = []  # (channel, start, stop) in its joined speech
         for channel in channels:
@@ -156,7 +161,8 @@ class WhisperTranscriber:
                 channel, start, _ = group[k]
                 by_channel[channel.index].append(_shifted(seg, (int(offsets[k]) - start) / SAMPLE_RATE))
             done += audio.size
-            del audio
+            del audio, raw
+            heap.trim()
         return {c.index: _per_region(self._segments(restore_speech_timestamps(by_channel[c.index], c.chunks,
                                                                                 SAMPLE_RATE)), c.options.speech_regions or ())
                 for c in channels}
