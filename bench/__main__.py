@@ -45,7 +45,8 @@ def machine() -> str:
 
 def commit() -> str:
     head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
-    dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], capture_output=True, text=True).stdout
+    dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no", "--", ".", ":!bench/results.md"],
+                           capture_output=True, text=True).stdout  # this file is what a run writes
     return head + ("+local changes" if dirty.strip() else "")
 
 
