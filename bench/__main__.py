@@ -1,7 +1,7 @@
 """`make bench`: every figure against a real local stack, written to bench/results.md.
 
     python -m bench [--only upload,ingest,reads,list1m,pipeline,scaling,coldstart,speed,comparison,ways,memory4h,
-                            accuracy,timeline,vocabulary,diarization] [--minutes 1,5,30]
+                            live,slowclients,accuracy,timeline,vocabulary,diarization] [--minutes 1,5,30]
 
 Every section carries the machine, commit and date it was measured at. `--only` re-runs
 the sections it names and keeps the others as the last run wrote them (with their own
@@ -23,12 +23,12 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from bench import accuracy, diarization, speed, system, timeline, vocabulary
+from bench import accuracy, diarization, live, slow_clients, speed, system, timeline, vocabulary
 from bench.system import Figure
 from callsight_stack.stack import Stack
 
 SECTIONS = ("upload", "ingest", "reads", "list1m", "pipeline", "scaling", "coldstart", "speed", "comparison", "ways",
-            "memory4h", "accuracy", "timeline", "vocabulary", "diarization")
+            "memory4h", "live", "slowclients", "accuracy", "timeline", "vocabulary", "diarization")
 # where each section's block goes in results.md
 ORDER = ["Upload", "Ingest rate", "Status reads", "Pipeline", "Cold start", "Scaling", "Speed", "Comparison", "Ways",
          "Memory", "Sizing for Kubernetes"]
@@ -114,6 +114,11 @@ def kept_blocks(path: Path) -> dict[str, str]:
     for part in text.split("\n### ")[1:]:
         name, _, body = part.partition("\n")
         body = body.lstrip("\n")
+        partial = re.search(r"- `python -m bench --only ([a-z0-9,]+)` \(its sections below\): machine: (.+?), "
+                            r"date: (.+?), commit: (\S+)", head)
+        if not body.startswith("_measured on") and partial and name.strip().lower().replace(" ", "").startswith(
+                partial.group(1).split(",")[0][:4]):
+            body = (f"_measured on {partial.group(2)}, commit {partial.group(4)}, {partial.group(3)}_\n" + body)
         if not body.startswith("_measured on") and old_commit and old_date:
             body = (f"_measured on {old_machine.group(1) if old_machine else 'the same machine'}, commit "
                     f"{old_commit.group(1)}, {old_date.group(1)}_\n" + body)
@@ -134,7 +139,7 @@ def main() -> int:
     run_dir.chmod(0o755)
     # the default local stack (`make up`): two workers, each using the cores it is given
     stack = Stack(run_dir, workers=2, random_ports=True, env_overrides={"CALLSIGHT_RATE_LIMIT_PER_MINUTE": "0"})
-    needs_stack = only - IN_PROCESS
+    needs_stack = only - IN_PROCESS - {"live", "slowclients"}  # these start a stack of their own
     try:
         if needs_stack:
             print("starting a local stack for the benchmark ...", flush=True)
@@ -164,6 +169,16 @@ def main() -> int:
     finally:
         stack.stop()
         shutil.rmtree(run_dir, ignore_errors=True)
+    if "live" in only:  # a stack of its own (one gateway process), after the other one is gone
+        print("running live ...", flush=True)
+        for figure in live.live_streams():
+            figures.append(figure)
+            print(f"  {figure.name}: {figure.value:.3f} {figure.unit}", flush=True)
+    if "slowclients" in only:  # a stack of its own (one gateway pod), after the others are gone
+        print("running slowclients ...", flush=True)
+        for figure in slow_clients.slow_clients():
+            figures.append(figure)
+            print(f"  {figure.name}: {figure.value:.3f} {figure.unit}", flush=True)
     blocks = kept_blocks(args.out)
     for legacy in ("Pipeline steps", "Sizing for Kubernetes (one worker = 1 CPU, 1 Whisper thread)"):
         blocks.pop(legacy, None)  # replaced by Speed, Comparison and the new sizing table (issue 16)
