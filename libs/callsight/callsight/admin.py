@@ -10,8 +10,9 @@ import json
 import secrets
 import sys
 
+from callsight.apikeys import SCOPES
 from callsight.db.engine import make_engine
-from callsight.db.orgs_repo import OrgRepository
+from callsight.db.orgs_repo import ApiKeyExpired, OrgRepository
 from callsight.db.users_repo import UserRepository
 from callsight.settings import DatabaseSettings, PepperSettings, SettingsError
 
@@ -52,6 +53,7 @@ def main(argv: list[str]) -> int:
     key = sub.add_parser("create-key")
     key.add_argument("org_id")
     key.add_argument("--name", default="cli")
+    key.add_argument("--scopes", default=",".join(SCOPES), help=f"comma-separated, of {', '.join(SCOPES)}")
     args = parser.parse_args(argv)
 
     try:
@@ -63,10 +65,15 @@ def main(argv: list[str]) -> int:
     repo = OrgRepository(engine, settings.peppers)
     if args.command == "ensure-demo":
         repo.ensure_org(DEMO_ORG, "Demo Contact Centre", "ja-JP")
-        key_record = repo.authenticate(args.api_key) if args.api_key else None
-        api_key = args.api_key if key_record and key_record.org_id == DEMO_ORG else ""
+        try:
+            key_record = repo.authenticate(args.api_key) if args.api_key else None
+        except ApiKeyExpired:
+            key_record = None
+        # the demo key is the organisation's administrator: every scope
+        usable = key_record is not None and key_record.org_id == DEMO_ORG and set(key_record.scopes) == set(SCOPES)
+        api_key = args.api_key if usable else ""
         if not api_key:
-            api_key, _ = repo.create_api_key(DEMO_ORG, "demo key (make up)")
+            api_key, _ = repo.create_api_key(DEMO_ORG, "demo key (make up)", SCOPES, created_by="make up")
         password = ensure_demo_user(UserRepository(engine), args.password)
         print(json.dumps({"org_id": DEMO_ORG, "api_key": api_key, "user": DEMO_USER, "password": password}))
     elif args.command == "create-org":
@@ -76,8 +83,13 @@ def main(argv: list[str]) -> int:
         if repo.get(args.org_id) is None:
             print(f"organisation {args.org_id!r} does not exist", file=sys.stderr)
             return 1
-        plaintext, created = repo.create_api_key(args.org_id, args.name)
-        print(json.dumps({"org_id": args.org_id, "api_key": plaintext, "prefix": created.prefix}))
+        scopes = [s.strip() for s in args.scopes.split(",") if s.strip()]
+        if not scopes or set(scopes) - set(SCOPES):
+            print(f"--scopes must name some of {', '.join(SCOPES)}", file=sys.stderr)
+            return 2
+        plaintext, created = repo.create_api_key(args.org_id, args.name, scopes, created_by="cli")
+        print(json.dumps({"org_id": args.org_id, "api_key": plaintext, "prefix": created.prefix,
+                          "scopes": created.scopes}))
     return 0
 
 

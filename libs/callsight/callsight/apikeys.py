@@ -11,6 +11,10 @@ import secrets
 from dataclasses import dataclass
 
 KEY_PREFIX = "csk_"
+# What a key may do. `ingest`: upload recordings and retry failed calls; `read`: read calls,
+# transcripts, analyses and figures; `admin`: the organisation's settings, keys, webhooks, the
+# audit log, re-analysis and deletion. A key holds any of them (the demo key holds all three).
+SCOPES = ("ingest", "read", "admin")
 
 
 @dataclass(frozen=True)

@@ -64,6 +64,9 @@ def call_to_proto(record: CallRecord) -> calls_pb2.Call:
     if record.status == "Processing" and record.progress is not None:
         call.progress.CopyFrom(progress_to_proto(record.progress, record.progress_step or "", record.eta_at,
                                                  record.progress_at, record.started_at))
+    audio_deleted = timestamp(record.audio_deleted_at)
+    if audio_deleted:
+        call.audio_deleted_at.CopyFrom(audio_deleted)
     return call
 
 

@@ -25,6 +25,9 @@ class JsonFormatter(logging.Formatter):
             "message": record.getMessage(),
         }
         entry.update(log_context.get())
+        fields = getattr(record, "fields", None)  # logger.info(..., extra={"fields": {...}}): machine-readable parts
+        if isinstance(fields, dict):
+            entry.update(fields)
         try:
             from opentelemetry import trace
 

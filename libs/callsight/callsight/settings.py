@@ -14,10 +14,12 @@ import os
 from collections.abc import Mapping
 from typing import Any, Literal, Self
 
-from pydantic import Field, SecretStr, ValidationError
+from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic.fields import FieldInfo
 from pydantic.json_schema import JsonDict
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from callsight.webhook_targets import Network, parse_networks
 
 MIB = 1024 * 1024
 
@@ -177,3 +179,22 @@ class SummarySettings(EnvSettings):
                                                 "Bearer token for that endpoint, if it needs one")
     summary_llm_timeout_s: float = env("CALLSIGHT_SUMMARY_LLM_TIMEOUT_S", 60.0,
                                        "Seconds to wait for the overview before keeping the extractive summary", gt=0)
+
+
+class WebhookTargetSettings(EnvSettings):
+    """Which private networks webhooks may reach (the request forgery guard): the gateway
+    checks a webhook's URL when it is made, the deliverer every address it connects to."""
+
+    webhook_allowed_networks: str = env("CALLSIGHT_WEBHOOK_ALLOWED_NETWORKS", "", (
+        "Comma-separated networks webhooks may reach although not public, e.g. `127.0.0.0/8,::1/128` (the "
+        "local stack); empty = public addresses only"))
+
+    @field_validator("webhook_allowed_networks")
+    @classmethod
+    def _networks(cls, value: str) -> str:
+        parse_networks(value)
+        return value
+
+    @property
+    def webhook_networks(self) -> tuple[Network, ...]:
+        return parse_networks(self.webhook_allowed_networks)

@@ -33,12 +33,13 @@ STATUS_RANK = {
 }
 
 # KEYS[1] the call's hash; ARGV: generation, rank, attempt, progress (per mille), the Call,
-# TTL, the CallEvent to publish ('' = none), the channel. Returns 0 = older (nothing
+# TTL, the CallEvent to publish ('' = none), the channel, the call's uid (a different call
+# under the same Call ID — the old one was deleted — always replaces what is stored). Returns 0 = older (nothing
 # written), 1 = same version (refreshed, not announced), 2 = newer (written, announced).
 _COMPARE_AND_SET = """
 local kind = redis.call('TYPE', KEYS[1])['ok']
 local same = false
-if kind == 'hash' then
+if kind == 'hash' and redis.call('HGET', KEYS[1], 'u') == ARGV[9] then
   local stored = redis.call('HMGET', KEYS[1], 'g', 'r', 'a', 'p')
   for i = 1, 4 do
     local old = tonumber(stored[i]) or -1
@@ -50,7 +51,7 @@ if kind == 'hash' then
 elseif kind ~= 'none' then
   redis.call('DEL', KEYS[1])
 end
-redis.call('HSET', KEYS[1], 'g', ARGV[1], 'r', ARGV[2], 'a', ARGV[3], 'p', ARGV[4], 'call', ARGV[5])
+redis.call('HSET', KEYS[1], 'g', ARGV[1], 'r', ARGV[2], 'a', ARGV[3], 'p', ARGV[4], 'call', ARGV[5], 'u', ARGV[9])
 redis.call('EXPIRE', KEYS[1], tonumber(ARGV[6]))
 if same then return 1 end
 if ARGV[7] ~= '' then redis.call('PUBLISH', ARGV[8], ARGV[7]) end
@@ -97,7 +98,7 @@ class StatusCache:
         return call
 
     def _write(self, call: calls_pb2.Call, event: bytes) -> int | None:
-        args: list[Any] = [*version(call), call.SerializeToString(), TTL_S, event, channel(call.org_id)]
+        args: list[Any] = [*version(call), call.SerializeToString(), TTL_S, event, channel(call.org_id), call.uid]
         try:
             return int(self._compare_and_set(keys=[_call_key(call.org_id, call.call_id)], args=args))
         except redis.RedisError as exc:
@@ -120,6 +121,18 @@ class StatusCache:
         holds: watchers see each change at once and never a step back. True when announced."""
         event = calls_pb2.CallEvent(call=call, previous_status=previous)
         return self._write(call, event.SerializeToString()) == NEWER
+
+    def publish_deleted(self, call: calls_pb2.Call) -> None:
+        """The call is gone: drop its cached status (only if it is still this call's, as the
+        Call ID may be in use again) and tell watchers to drop it."""
+        cached = self.get(call.org_id, call.call_id)
+        if cached is not None and (not cached.uid or cached.uid == call.uid):
+            self.forget(call.org_id, call.call_id)
+        event = calls_pb2.CallEvent(call=call, previous_status=call.status, deleted=True)
+        try:
+            self.client.publish(channel(call.org_id), event.SerializeToString())
+        except redis.RedisError as exc:
+            log.warning("deletion publish failed: %s", exc)
 
     def subscribe(self, org_id: str, timeout_s: float = 1.0) -> Iterator[calls_pb2.CallEvent | None]:
         """Yields events as they arrive, and None every `timeout_s` so callers can check

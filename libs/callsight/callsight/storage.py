@@ -138,6 +138,29 @@ class AudioStore:
         except BotoCoreError as exc:
             raise StorageUnavailable(str(exc)) from exc
 
+    def keys_under(self, prefix: str) -> list[str]:
+        """Every object key under `prefix` (all of one call's objects, whatever wrote them)."""
+        try:
+            pages = self.client.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=prefix)
+            return [obj["Key"] for page in pages for obj in page.get("Contents", [])]
+        except (BotoCoreError, ClientError) as exc:
+            raise StorageUnavailable(str(exc)) from exc
+
+    def delete_keys(self, keys: list[str]) -> None:
+        """Delete objects, up to 1000 per request; a key already gone counts as deleted."""
+        for start in range(0, len(keys), 1000):
+            chunk = keys[start:start + 1000]
+            try:
+                reply = self.client.delete_objects(
+                    Bucket=self.bucket, Delete={"Objects": [{"Key": k} for k in chunk], "Quiet": True})
+            except (BotoCoreError, ClientError) as exc:
+                raise StorageUnavailable(str(exc)) from exc
+            errors = [e for e in reply.get("Errors", []) if e.get("Code") != "NoSuchKey"]
+            if errors:
+                first = errors[0]
+                raise StorageUnavailable(f"{len(errors)} objects not deleted, e.g. {first.get('Key')}: "
+                                         f"{first.get('Code')} {first.get('Message')}")
+
     def ping(self) -> None:
         try:
             self.client.head_bucket(Bucket=self.bucket)
@@ -148,3 +171,9 @@ class AudioStore:
 def audio_key(org_id: str, call_uid: str) -> str:
     """Keys are built from ids we generate, never from a client's file name."""
     return f"orgs/{org_id}/calls/{call_uid}/audio"
+
+
+def call_prefix(org_id: str, call_uid: str) -> str:
+    """Where every object of one call lives: deleting a call deletes what is under it."""
+    return f"orgs/{org_id}/calls/{call_uid}/"
+

@@ -152,7 +152,7 @@ class CallsServicer(calls_pb2_grpc.CallsServiceServicer):
                     yield calls_pb2.CallEvent(call=call, previous_status=call.status)
             try:
                 async for event in watcher.events():
-                    if fresh(event.call):
+                    if event.deleted or fresh(event.call):
                         yield event
             except WatcherOverflow:
                 await context.abort(grpc.StatusCode.RESOURCE_EXHAUSTED,

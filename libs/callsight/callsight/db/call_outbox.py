@@ -30,7 +30,8 @@ class CallOutbox:
         """The early duplicate check of an upload (before its bytes are streamed); the
         unique index on (org, Call ID) still settles a race at `create`."""
         with self.engine.connect() as conn:
-            q = select(calls.c.uid).where(calls.c.org_id == org_id, calls.c.call_id == call_id)
+            q = select(calls.c.uid).where(calls.c.org_id == org_id, calls.c.call_id == call_id,
+                                          calls.c.deleted_at.is_(None))
             return conn.execute(q).first() is not None
 
     def create(self, **values: Any) -> CallRecord:
@@ -51,11 +52,12 @@ class CallOutbox:
 
     def retry(self, org_id: str, call_id: str) -> CallRecord | None:
         """A Failed call starts over as a new generation; older jobs for it are ignored.
-        None when the call does not exist or is not Failed."""
+        None when the call does not exist, is not Failed, or its recording is gone (retention)."""
         with self.engine.begin() as conn:
             row = conn.execute(
                 update(calls)
-                .where(calls.c.org_id == org_id, calls.c.call_id == call_id, calls.c.status == "Failed")
+                .where(calls.c.org_id == org_id, calls.c.call_id == call_id, calls.c.status == "Failed",
+                       calls.c.deleted_at.is_(None), calls.c.audio_deleted_at.is_(None))
                 .values(status="Queued", status_rank=0, error=None, generation=calls.c.generation + 1,
                         attempts=0, enqueued_at=None, heartbeat_at=None, finished_at=None,
                         progress=None, progress_step=None, progress_at=None, eta_at=None, updated_at=func.now())

@@ -53,6 +53,11 @@ class CallPage:
     total_count: int
 
 
+# A call whose deletion was asked for is gone for every reader and every worker at once; the
+# lifecycle worker removes its rows and objects later (call_deletions).
+LIVE = calls.c.deleted_at.is_(None)
+
+
 def _has_transcript() -> Any:
     return exists().where(transcripts.c.call_uid == calls.c.uid).label("has_transcript")
 
@@ -80,19 +85,19 @@ class CallRepository:
     # ---- reads ---------------------------------------------------------------------
 
     def get(self, org_id: str, call_id: str) -> CallRecord | None:
-        q = select(calls, _has_transcript()).where(calls.c.org_id == org_id, calls.c.call_id == call_id)
+        q = select(calls, _has_transcript()).where(calls.c.org_id == org_id, calls.c.call_id == call_id, LIVE)
         with self.engine.connect() as conn:
             row = conn.execute(q).first()
         return CallRecord.from_row(row) if row else None
 
     def get_by_uid(self, uid: str) -> CallRecord | None:
-        q = select(calls, _has_transcript()).where(calls.c.uid == uid)
+        q = select(calls, _has_transcript()).where(calls.c.uid == uid, LIVE)
         with self.engine.connect() as conn:
             row = conn.execute(q).first()
         return CallRecord.from_row(row) if row else None
 
     def list(self, org_id: str, filters: CallFilters, page_size: int = 50, page_token: str = "") -> CallPage:
-        conditions: list[Any] = [calls.c.org_id == org_id]
+        conditions: list[Any] = [calls.c.org_id == org_id, LIVE]
         if filters.statuses:
             conditions.append(calls.c.status.in_(filters.statuses))
         if filters.department:
@@ -133,7 +138,7 @@ class CallRepository:
         changed = func.greatest(calls.c.updated_at, calls.c.progress_at)
         q = (
             select(calls, _has_transcript())
-            .where(calls.c.org_id == org_id, changed > since)
+            .where(calls.c.org_id == org_id, changed > since, LIVE)
             .order_by(changed)
             .limit(limit)
         )
@@ -151,7 +156,7 @@ class CallRepository:
         """Take a call for processing; None if it is finished or belongs to a newer generation."""
         q = (
             update(calls)
-            .where(calls.c.uid == uid, calls.c.generation == generation, calls.c.status_rank < 2)
+            .where(calls.c.uid == uid, calls.c.generation == generation, calls.c.status_rank < 2, LIVE)
             .values(
                 status="Processing",
                 status_rank=STATUS_RANK["Processing"],
@@ -235,7 +240,7 @@ class CallRepository:
         with self.engine.begin() as conn:
             row = conn.execute(
                 update(calls)
-                .where(calls.c.uid == uid, calls.c.generation == generation, calls.c.status_rank < 2)
+                .where(calls.c.uid == uid, calls.c.generation == generation, calls.c.status_rank < 2, LIVE)
                 .values(**call_values)
                 .returning(*calls.c)
             ).first()
@@ -290,7 +295,7 @@ class CallRepository:
 
     def fail(self, uid: str, generation: int | None, reason: str) -> CallRecord | None:
         """Mark Failed with a reason a person can read; None if already final."""
-        conditions = [calls.c.uid == uid, calls.c.status_rank < 2]
+        conditions = [calls.c.uid == uid, calls.c.status_rank < 2, LIVE]
         if generation is not None:
             conditions.append(calls.c.generation == generation)
         with self.engine.begin() as conn:
@@ -318,6 +323,7 @@ class CallRepository:
             select(calls)
             .where(
                 calls.c.status == "Queued",
+                LIVE,
                 or_(
                     and_(calls.c.enqueued_at.is_(None),
                          calls.c.created_at < func.now() - text(f"interval '{int(grace_s)} seconds'")),
@@ -340,7 +346,7 @@ class CallRepository:
         if lost_before:
             conditions.append(and_(calls.c.heartbeat_at < lost_before,
                                    calls.c.heartbeat_at < func.now() - text("interval '30 seconds'")))
-        q = select(calls).where(calls.c.status == "Processing", or_(*conditions)).limit(limit)
+        q = select(calls).where(calls.c.status == "Processing", LIVE, or_(*conditions)).limit(limit)
         with self.engine.connect() as conn:
             return [CallRecord.from_row(r) for r in conn.execute(q).all()]
 

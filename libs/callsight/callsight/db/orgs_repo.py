@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import Engine, func, literal, select, text, update
@@ -12,6 +14,15 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from callsight import apikeys
 from callsight.db.records import ApiKeyRecord, OrgRecord
 from callsight.db.schema import api_keys, organizations
+
+
+class ApiKeyExpired(Exception):
+    """The key is right but past its expiry date."""
+
+    def __init__(self, key: ApiKeyRecord) -> None:
+        super().__init__(f"API key {key.prefix} expired")
+        self.key = key
+
 
 # last_used_at is written at most this often per key, so a busy key costs no write per request
 LAST_USED_RESOLUTION = "interval '60 seconds'"
@@ -49,6 +60,14 @@ class OrgRepository:
             conn.execute(update(organizations).where(organizations.c.id == org_id).values(**values))
         return self.get(org_id)
 
+    def set_retention(self, org_id: str, audio_days: int, transcript_days: int) -> OrgRecord | None:
+        """Days to keep recordings, and transcripts with their analyses (0 = forever);
+        validated by the caller (callsight.retention)."""
+        with self.engine.begin() as conn:
+            conn.execute(update(organizations).where(organizations.c.id == org_id).values(
+                audio_retention_days=audio_days, transcript_retention_days=transcript_days))
+        return self.get(org_id)
+
     def set_qa_form(self, org_id: str, form: dict[str, Any] | None) -> OrgRecord | None:
         """Store the organisation's QA form (validated by the caller); None restores the default."""
         with self.engine.begin() as conn:
@@ -71,19 +90,28 @@ class OrgRepository:
 
     # ---- API keys ----------------------------------------------------------------
 
-    def create_api_key(self, org_id: str, name: str) -> tuple[str, ApiKeyRecord]:
-        """Returns the plaintext key (to show once) and the stored record."""
+    def create_api_key(self, org_id: str, name: str, scopes: Sequence[str] = apikeys.SCOPES,
+                       expires_at: dt.datetime | None = None, created_by: str | None = None,
+                       ) -> tuple[str, ApiKeyRecord]:
+        """Returns the plaintext key (to show once) and the stored record. `scopes`: what the
+        key may do (all of them unless said); `expires_at`: None = never."""
+        unknown = set(scopes) - set(apikeys.SCOPES)
+        if unknown or not scopes:
+            raise ValueError(f"scopes must be a non-empty subset of {apikeys.SCOPES}")
         new = apikeys.generate(self.peppers[0])
+        ordered = [s for s in apikeys.SCOPES if s in scopes]
         with self.engine.begin() as conn:
             row = conn.execute(
                 api_keys.insert()
-                .values(id=str(uuid.uuid4()), org_id=org_id, name=name, prefix=new.prefix, key_hash=new.key_hash)
+                .values(id=str(uuid.uuid4()), org_id=org_id, name=name, prefix=new.prefix, key_hash=new.key_hash,
+                        scopes=ordered, expires_at=expires_at, created_by=created_by)
                 .returning(*api_keys.c)
             ).one()
         return new.plaintext, ApiKeyRecord.from_row(row)
 
     def authenticate(self, presented: str) -> ApiKeyRecord | None:
-        """The active key matching `presented`, or None (unknown, wrong or revoked)."""
+        """The active key matching `presented`, or None (unknown, wrong or revoked); raises
+        ApiKeyExpired for a right key past its expiry (the caller says so)."""
         prefix = apikeys.prefix_of(presented)
         if prefix is None:
             return None
@@ -93,6 +121,9 @@ class OrgRepository:
                 return None
             if not apikeys.matches(presented, row.key_hash, self.peppers):
                 return None
+            record = ApiKeyRecord.from_row(row)
+            if record.expired():
+                raise ApiKeyExpired(record)
             conn.execute(
                 update(api_keys)
                 .where(
@@ -103,6 +134,11 @@ class OrgRepository:
                 .values(last_used_at=func.now())
             )
         return ApiKeyRecord.from_row(row)
+
+    def get_api_key(self, org_id: str, key_id: str) -> ApiKeyRecord | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(select(api_keys).where(api_keys.c.org_id == org_id, api_keys.c.id == key_id)).first()
+        return ApiKeyRecord.from_row(row) if row else None
 
     def list_api_keys(self, org_id: str) -> list[ApiKeyRecord]:
         q = select(api_keys).where(api_keys.c.org_id == org_id).order_by(api_keys.c.created_at.desc())

@@ -60,6 +60,7 @@ class CallRecord(FromRow):
     eta_at: dt.datetime | None = None
     # how operator and customer were told apart: channels, voices (with evidence) or not at all
     speakers: dict[str, Any] | None = None
+    audio_deleted_at: dt.datetime | None = None  # the recording was removed by the audio retention
 
 
 @dataclass(frozen=True)
@@ -75,6 +76,8 @@ class OrgRecord(FromRow):
     qa_form: dict[str, Any] | None = None  # None: the default form for the call's language
     vocabulary: list[dict[str, Any]] = field(default_factory=list)  # [{"text", "reading", "language"}]
     engine_settings: dict[str, Any] | None = None  # {"amivoice": {...}}: the organisation's engine settings
+    audio_retention_days: int = 0  # 0 = forever
+    transcript_retention_days: int = 0  # 0 = forever
 
 
 @dataclass(frozen=True)
@@ -86,3 +89,9 @@ class ApiKeyRecord(FromRow):
     created_at: dt.datetime
     last_used_at: dt.datetime | None
     revoked_at: dt.datetime | None
+    scopes: list[str] = field(default_factory=list)  # ingest | read | admin
+    expires_at: dt.datetime | None = None
+    created_by: str | None = None
+
+    def expired(self, now: dt.datetime | None = None) -> bool:
+        return self.expires_at is not None and self.expires_at <= (now or dt.datetime.now(dt.UTC))

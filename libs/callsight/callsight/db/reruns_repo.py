@@ -82,6 +82,7 @@ def _matching_calls(rerun: RerunRecord) -> list[Any]:
     conditions: list[Any] = [
         calls.c.org_id == rerun.org_id,
         calls.c.status == "Done",
+        calls.c.deleted_at.is_(None),
         func.coalesce(calls.c.finished_at, calls.c.created_at) <= rerun.requested_at,
     ]
     if rerun.department:

@@ -11,6 +11,7 @@ from sqlalchemy import (
     DateTime,
     Float,
     ForeignKey,
+    Identity,
     Index,
     Integer,
     MetaData,
@@ -18,11 +19,10 @@ from sqlalchemy import (
     String,
     Table,
     Text,
-    UniqueConstraint,
     func,
     text,
 )
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 
 metadata = MetaData()
 
@@ -46,8 +46,13 @@ organizations = Table(
     Column("vocabulary", JSONB, nullable=False, server_default=text("'[]'::jsonb")),
     # per engine, the organisation's own settings: {"amivoice": {...}} (migration 0006)
     Column("engine_settings", JSONB, nullable=False, server_default=text("'{}'::jsonb")),
+    # how long the organisation keeps recordings, and transcripts with their analyses, in days
+    # from upload; 0 = forever (migration 0009). A call goes whole when its transcript does.
+    Column("audio_retention_days", Integer, nullable=False, server_default="0"),
+    Column("transcript_retention_days", Integer, nullable=False, server_default="0"),
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     CheckConstraint("default_language IN ('ja-JP', 'en-US')", name="ck_org_language"),
+    CheckConstraint("audio_retention_days >= 0 AND transcript_retention_days >= 0", name="ck_org_retention"),
     CheckConstraint("operator_channel IN ('left', 'right')", name="ck_org_operator_channel"),
 )
 
@@ -62,6 +67,12 @@ api_keys = Table(
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Column("last_used_at", DateTime(timezone=True), nullable=True),
     Column("revoked_at", DateTime(timezone=True), nullable=True),
+    # what the key may do: ingest (upload, retry), read, admin (migration 0009; older keys got all three)
+    Column("scopes", ARRAY(String(16)), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=True),
+    Column("created_by", String(320), nullable=True),
+    CheckConstraint("cardinality(scopes) > 0 AND scopes <@ ARRAY['ingest', 'read', 'admin']::varchar[]",
+                    name="ck_api_keys_scopes"),
     Index("ix_api_keys_org", "org_id"),
 )
 
@@ -112,7 +123,13 @@ calls = Table(
     Column("eta_at", DateTime(timezone=True), nullable=True),
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
-    UniqueConstraint("org_id", "call_id", name="uq_calls_org_call_id"),
+    # a deletion was asked for (0009): the call is gone for every reader, its Call ID free again,
+    # and `call_deletions` holds the work left (S3 objects, rows) until the lifecycle worker ends it
+    Column("deleted_at", DateTime(timezone=True), nullable=True),
+    # the recording was removed by the organisation's audio retention; the transcript stays (0009)
+    Column("audio_deleted_at", DateTime(timezone=True), nullable=True),
+    # unique among the calls not being deleted, so a deleted call's Call ID can be used again at once
+    Index("uq_calls_org_call_id", "org_id", "call_id", unique=True, postgresql_where=text("deleted_at IS NULL")),
     CheckConstraint("status IN ('Queued', 'Processing', 'Done', 'Failed')", name="ck_calls_status"),
     CheckConstraint("status <> 'Failed' OR error IS NOT NULL", name="ck_calls_failed_has_reason"),
     CheckConstraint("language_source IN ('request', 'default', 'detected')", name="ck_calls_language_source"),
@@ -125,7 +142,7 @@ calls = Table(
     Index("ix_calls_pending", "status", "enqueued_at", postgresql_where="status_rank < 2"),
     # scorecard and department aggregates over Done calls in a date range (migration 0003)
     Index("ix_calls_done_org_date", "org_id", "call_date", postgresql_include=["operator_id", "department", "uid"],
-          postgresql_where="status = 'Done'"),
+          postgresql_where="status = 'Done' AND deleted_at IS NULL"),
 )
 
 transcripts = Table(
@@ -247,4 +264,104 @@ analysis_rerun_calls = Table(
     # the analysis worker dropped this call's job (gone, no longer Done, or every attempt failed)
     Column("skipped", Boolean, nullable=False, server_default="false"),
     Column("sent_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+)
+
+# ---- a call's life after Done (migration 0009) ------------------------------------------
+
+# A deletion in progress or done: the tombstone. The gateway writes it (with `calls.deleted_at`)
+# in the transaction that hides the call; the lifecycle worker removes the call's S3 objects and
+# rows and stamps `finished_at`. A crash midway leaves the row unfinished: the next pass ends it.
+DELETION_REASONS = ("request", "retention")
+call_deletions = Table(
+    "call_deletions",
+    metadata,
+    Column("call_uid", String(36), primary_key=True),
+    Column("org_id", String(64), ForeignKey("organizations.id"), nullable=False),
+    Column("call_id", String(255), nullable=False),
+    Column("audio_key", String(255), nullable=False),
+    Column("reason", String(12), nullable=False),
+    Column("requested_by", String(400), nullable=True),  # "user:<email>", "api_key:<name> (<prefix>)", "retention"
+    Column("requested_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("last_error", Text, nullable=True),
+    Column("finished_at", DateTime(timezone=True), nullable=True),
+    CheckConstraint("reason IN ('request', 'retention')", name="ck_call_deletions_reason"),
+    Index("ix_call_deletions_org_call", "org_id", "call_id"),
+    Index("ix_call_deletions_pending", "requested_at", postgresql_where="finished_at IS NULL"),
+)
+
+# Who looked at, played, exported, re-analysed, retried or deleted which call, when and from
+# where. Append-only: a trigger refuses UPDATE, DELETE and TRUNCATE (migration 0009).
+AUDIT_ACTIONS = ("viewed", "played", "exported", "reanalysed", "retried", "deleted")
+AUDIT_ACTORS = ("user", "api_key", "system")
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column("id", BigInteger, Identity(always=True), primary_key=True),
+    Column("org_id", String(64), ForeignKey("organizations.id"), nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("actor_type", String(8), nullable=False),
+    Column("actor_id", String(36), nullable=True),
+    Column("actor_name", String(320), nullable=False),
+    Column("action", String(12), nullable=False),
+    Column("call_id", String(255), nullable=False),
+    Column("call_uid", String(36), nullable=True),
+    Column("detail", String(200), nullable=True),  # e.g. the export's format
+    Column("ip", String(64), nullable=True),
+    Column("user_agent", String(300), nullable=True),
+    CheckConstraint("actor_type IN ('user', 'api_key', 'system')", name="ck_audit_log_actor_type"),
+    CheckConstraint("action IN ('viewed', 'played', 'exported', 'reanalysed', 'retried', 'deleted')",
+                    name="ck_audit_log_action"),
+    Index("ix_audit_log_org_at", "org_id", "at", "id"),
+    Index("ix_audit_log_org_call", "org_id", "call_id", "at"),
+    Index("ix_audit_log_org_actor", "org_id", "actor_id", "at"),
+)
+
+# An organisation's webhooks (the gateway owns them). The secret signs each delivery's body.
+WEBHOOK_EVENTS = ("call.done", "call.failed", "analysis.done")
+webhooks = Table(
+    "webhooks",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("org_id", String(64), ForeignKey("organizations.id"), nullable=False),
+    Column("url", String(2000), nullable=False),
+    Column("events", ARRAY(String(20)), nullable=False),
+    Column("description", String(500), nullable=False, server_default=""),
+    Column("secret", String(100), nullable=False),
+    Column("created_by", String(400), nullable=True),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    CheckConstraint("cardinality(events) > 0 AND "
+                    "events <@ ARRAY['call.done', 'call.failed', 'analysis.done']::varchar[]",
+                    name="ck_webhooks_events"),
+    Index("ix_webhooks_org", "org_id"),
+)
+
+# One event to one webhook, and its attempts. Rows are made in the transaction that changed
+# the call (triggers on `calls` and `analyses`, migration 0009), so no event is lost between
+# a status change and its delivery; the webhook deliverer sends them and records each attempt.
+DELIVERY_STATES = ("pending", "delivered", "failed", "cancelled")
+webhook_deliveries = Table(
+    "webhook_deliveries",
+    metadata,
+    Column("id", String(36), primary_key=True),  # X-Callsight-Delivery
+    Column("webhook_id", String(36), ForeignKey("webhooks.id", ondelete="CASCADE"), nullable=False),
+    Column("org_id", String(64), nullable=False),
+    Column("event", String(20), nullable=False),
+    Column("event_id", String(36), nullable=False),  # the same for every webhook and every redelivery
+    Column("call_uid", String(36), nullable=False),
+    Column("call_id", String(255), nullable=False),
+    Column("payload", Text, nullable=True),  # the exact body, frozen at the first attempt
+    Column("state", String(10), nullable=False, server_default="pending"),
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("next_attempt_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("last_attempt_at", DateTime(timezone=True), nullable=True),
+    Column("last_status_code", Integer, nullable=True),
+    Column("last_latency_ms", Integer, nullable=True),
+    Column("last_error", Text, nullable=True),
+    Column("delivered_at", DateTime(timezone=True), nullable=True),
+    Column("redelivery_of", String(36), nullable=True),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    CheckConstraint("state IN ('pending', 'delivered', 'failed', 'cancelled')", name="ck_webhook_deliveries_state"),
+    Index("ix_webhook_deliveries_webhook", "webhook_id", "created_at"),
+    Index("ix_webhook_deliveries_due", "next_attempt_at", postgresql_where="state = 'pending'"),
 )

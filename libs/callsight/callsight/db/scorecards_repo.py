@@ -57,7 +57,8 @@ class Figures:
 
 def _where(scope: ScopeFilter, params: dict[str, Any]) -> str:
     params["org_id"] = scope.org_id
-    clauses = ["c.org_id = :org_id", "c.status = 'Done'"]
+    # a call being deleted counts nowhere (and the partial index covers exactly these rows)
+    clauses = ["c.org_id = :org_id", "c.status = 'Done'", "c.deleted_at IS NULL"]
     if scope.date_from:
         clauses.append("c.call_date >= :date_from")
         params["date_from"] = scope.date_from

@@ -26,39 +26,39 @@ from google.protobuf import struct_pb2 as google_dot_protobuf_dot_struct__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x18\x63\x61llsight/v1/calls.proto\x12\x0c\x63\x61llsight.v1\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xd8\x05\n\x04\x43\x61ll\x12\x0e\n\x06org_id\x18\x01 \x01(\t\x12\x0f\n\x07\x63\x61ll_id\x18\x02 \x01(\t\x12(\n\x06status\x18\x03 \x01(\x0e\x32\x18.callsight.v1.CallStatus\x12\r\n\x05\x65rror\x18\x04 \x01(\t\x12\x10\n\x08language\x18\x05 \x01(\t\x12\x13\n\x0boperator_id\x18\x06 \x01(\t\x12\x13\n\x0b\x63ustomer_id\x18\x07 \x01(\t\x12\x12\n\ndepartment\x18\x08 \x01(\t\x12\x11\n\tcall_date\x18\t \x01(\t\x12\x12\n\nduration_s\x18\n \x01(\x01\x12\x10\n\x08\x63hannels\x18\x0b \x01(\x05\x12\x13\n\x0bsample_rate\x18\x0c \x01(\x05\x12\x14\n\x0c\x61udio_format\x18\r \x01(\t\x12\x19\n\x11original_filename\x18\x0e \x01(\t\x12\x12\n\nsize_bytes\x18\x0f \x01(\x03\x12\x16\n\x0ehas_transcript\x18\x10 \x01(\x08\x12\x10\n\x08\x61ttempts\x18\x11 \x01(\x05\x12.\n\ncreated_at\x18\x12 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\nupdated_at\x18\x13 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0b\n\x03uid\x18\x14 \x01(\t\x12\x17\n\x0flanguage_source\x18\x15 \x01(\t\x12\x19\n\x11\x64\x65tected_language\x18\x16 \x01(\t\x12\x1b\n\x13language_confidence\x18\x17 \x01(\x01\x12+\n\x08warnings\x18\x18 \x03(\x0b\x32\x19.callsight.v1.CallWarning\x12\x11\n\taudio_key\x18\x19 \x01(\t\x12\x12\n\ngeneration\x18\x1a \x01(\x05\x12,\n\x08progress\x18\x1b \x01(\x0b\x32\x1a.callsight.v1.CallProgress\x12)\n\x08speakers\x18\x1c \x01(\x0b\x32\x17.google.protobuf.Struct\"\xb7\x01\n\x0c\x43\x61llProgress\x12\x10\n\x08\x66raction\x18\x01 \x01(\x01\x12\x0c\n\x04step\x18\x02 \x01(\t\x12\'\n\x03\x65ta\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\nupdated_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\nstarted_at\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\",\n\x0b\x43\x61llWarning\x12\x0c\n\x04\x63ode\x18\x01 \x01(\t\x12\x0f\n\x07message\x18\x02 \x01(\t\"U\n\x04Word\x12\x0c\n\x04text\x18\x01 \x01(\t\x12\r\n\x05start\x18\x02 \x01(\x01\x12\x0b\n\x03\x65nd\x18\x03 \x01(\x01\x12\x12\n\nconfidence\x18\x04 \x01(\x01\x12\x0f\n\x07speaker\x18\x05 \x01(\t\"\x81\x01\n\x04Turn\x12\x0f\n\x07speaker\x18\x01 \x01(\t\x12\r\n\x05start\x18\x02 \x01(\x01\x12\x0b\n\x03\x65nd\x18\x03 \x01(\x01\x12\x0c\n\x04text\x18\x04 \x01(\t\x12!\n\x05words\x18\x05 \x03(\x0b\x32\x12.callsight.v1.Word\x12\x0c\n\x04kind\x18\x06 \x01(\t\x12\r\n\x05voice\x18\x07 \x01(\t\"\xe0\x01\n\nTranscript\x12\x0e\n\x06org_id\x18\x01 \x01(\t\x12\x0f\n\x07\x63\x61ll_id\x18\x02 \x01(\t\x12\x10\n\x08language\x18\x03 \x01(\t\x12\x0e\n\x06\x65ngine\x18\x04 \x01(\t\x12\r\n\x05model\x18\x05 \x01(\t\x12\x14\n\x0cspeaker_mode\x18\x06 \x01(\t\x12\x12\n\nduration_s\x18\x07 \x01(\x01\x12\x0c\n\x04text\x18\x08 \x01(\t\x12!\n\x05turns\x18\t \x03(\x0b\x32\x12.callsight.v1.Turn\x12%\n\x04meta\x18\n \x01(\x0b\x32\x17.google.protobuf.Struct\"1\n\x0eGetCallRequest\x12\x0e\n\x06org_id\x18\x01 \x01(\t\x12\x0f\n\x07\x63\x61ll_id\x18\x02 \x01(\t\"\xf0\x01\n\x10ListCallsRequest\x12\x0e\n\x06org_id\x18\x01 \x01(\t\x12*\n\x08statuses\x18\x02 \x03(\x0e\x32\x18.callsight.v1.CallStatus\x12\x12\n\ndepartment\x18\x03 \x01(\t\x12\x13\n\x0boperator_id\x18\x04 \x01(\t\x12\x13\n\x0b\x63ustomer_id\x18\x05 \x01(\t\x12\x16\n\x0e\x63\x61ll_date_from\x18\x06 \x01(\t\x12\x14\n\x0c\x63\x61ll_date_to\x18\x07 \x01(\t\x12\x11\n\tpage_size\x18\x08 \x01(\x05\x12\x12\n\npage_token\x18\t \x01(\t\x12\r\n\x05query\x18\n \x01(\t\"d\n\x11ListCallsResponse\x12!\n\x05\x63\x61lls\x18\x01 \x03(\x0b\x32\x12.callsight.v1.Call\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\x12\x13\n\x0btotal_count\x18\x03 \x01(\x03\"9\n\x11WatchCallsRequest\x12\x0e\n\x06org_id\x18\x01 \x01(\t\x12\x14\n\x0csend_initial\x18\x02 \x01(\x08\"`\n\tCallEvent\x12 \n\x04\x63\x61ll\x18\x01 \x01(\x0b\x32\x12.callsight.v1.Call\x12\x31\n\x0fprevious_status\x18\x02 \x01(\x0e\x32\x18.callsight.v1.CallStatus\"7\n\x14GetTranscriptRequest\x12\x0e\n\x06org_id\x18\x01 \x01(\t\x12\x0f\n\x07\x63\x61ll_id\x18\x02 \x01(\t*\x8b\x01\n\nCallStatus\x12\x1b\n\x17\x43\x41LL_STATUS_UNSPECIFIED\x10\x00\x12\x16\n\x12\x43\x41LL_STATUS_QUEUED\x10\x01\x12\x1a\n\x16\x43\x41LL_STATUS_PROCESSING\x10\x02\x12\x14\n\x10\x43\x41LL_STATUS_DONE\x10\x03\x12\x16\n\x12\x43\x41LL_STATUS_FAILED\x10\x04\x32\xb2\x02\n\x0c\x43\x61llsService\x12;\n\x07GetCall\x12\x1c.callsight.v1.GetCallRequest\x1a\x12.callsight.v1.Call\x12L\n\tListCalls\x12\x1e.callsight.v1.ListCallsRequest\x1a\x1f.callsight.v1.ListCallsResponse\x12H\n\nWatchCalls\x12\x1f.callsight.v1.WatchCallsRequest\x1a\x17.callsight.v1.CallEvent0\x01\x12M\n\rGetTranscript\x12\".callsight.v1.GetTranscriptRequest\x1a\x18.callsight.v1.Transcriptb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x18\x63\x61llsight/v1/calls.proto\x12\x0c\x63\x61llsight.v1\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x8e\x06\n\x04\x43\x61ll\x12\x0e\n\x06org_id\x18\x01 \x01(\t\x12\x0f\n\x07\x63\x61ll_id\x18\x02 \x01(\t\x12(\n\x06status\x18\x03 \x01(\x0e\x32\x18.callsight.v1.CallStatus\x12\r\n\x05\x65rror\x18\x04 \x01(\t\x12\x10\n\x08language\x18\x05 \x01(\t\x12\x13\n\x0boperator_id\x18\x06 \x01(\t\x12\x13\n\x0b\x63ustomer_id\x18\x07 \x01(\t\x12\x12\n\ndepartment\x18\x08 \x01(\t\x12\x11\n\tcall_date\x18\t \x01(\t\x12\x12\n\nduration_s\x18\n \x01(\x01\x12\x10\n\x08\x63hannels\x18\x0b \x01(\x05\x12\x13\n\x0bsample_rate\x18\x0c \x01(\x05\x12\x14\n\x0c\x61udio_format\x18\r \x01(\t\x12\x19\n\x11original_filename\x18\x0e \x01(\t\x12\x12\n\nsize_bytes\x18\x0f \x01(\x03\x12\x16\n\x0ehas_transcript\x18\x10 \x01(\x08\x12\x10\n\x08\x61ttempts\x18\x11 \x01(\x05\x12.\n\ncreated_at\x18\x12 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\nupdated_at\x18\x13 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0b\n\x03uid\x18\x14 \x01(\t\x12\x17\n\x0flanguage_source\x18\x15 \x01(\t\x12\x19\n\x11\x64\x65tected_language\x18\x16 \x01(\t\x12\x1b\n\x13language_confidence\x18\x17 \x01(\x01\x12+\n\x08warnings\x18\x18 \x03(\x0b\x32\x19.callsight.v1.CallWarning\x12\x11\n\taudio_key\x18\x19 \x01(\t\x12\x12\n\ngeneration\x18\x1a \x01(\x05\x12,\n\x08progress\x18\x1b \x01(\x0b\x32\x1a.callsight.v1.CallProgress\x12)\n\x08speakers\x18\x1c \x01(\x0b\x32\x17.google.protobuf.Struct\x12\x34\n\x10\x61udio_deleted_at\x18\x1e \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xb7\x01\n\x0c\x43\x61llProgress\x12\x10\n\x08\x66raction\x18\x01 \x01(\x01\x12\x0c\n\x04step\x18\x02 \x01(\t\x12\'\n\x03\x65ta\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\nupdated_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\nstarted_at\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\",\n\x0b\x43\x61llWarning\x12\x0c\n\x04\x63ode\x18\x01 \x01(\t\x12\x0f\n\x07message\x18\x02 \x01(\t\"U\n\x04Word\x12\x0c\n\x04text\x18\x01 \x01(\t\x12\r\n\x05start\x18\x02 \x01(\x01\x12\x0b\n\x03\x65nd\x18\x03 \x01(\x01\x12\x12\n\nconfidence\x18\x04 \x01(\x01\x12\x0f\n\x07speaker\x18\x05 \x01(\t\"\x81\x01\n\x04Turn\x12\x0f\n\x07speaker\x18\x01 \x01(\t\x12\r\n\x05start\x18\x02 \x01(\x01\x12\x0b\n\x03\x65nd\x18\x03 \x01(\x01\x12\x0c\n\x04text\x18\x04 \x01(\t\x12!\n\x05words\x18\x05 \x03(\x0b\x32\x12.callsight.v1.Word\x12\x0c\n\x04kind\x18\x06 \x01(\t\x12\r\n\x05voice\x18\x07 \x01(\t\"\xe0\x01\n\nTranscript\x12\x0e\n\x06org_id\x18\x01 \x01(\t\x12\x0f\n\x07\x63\x61ll_id\x18\x02 \x01(\t\x12\x10\n\x08language\x18\x03 \x01(\t\x12\x0e\n\x06\x65ngine\x18\x04 \x01(\t\x12\r\n\x05model\x18\x05 \x01(\t\x12\x14\n\x0cspeaker_mode\x18\x06 \x01(\t\x12\x12\n\nduration_s\x18\x07 \x01(\x01\x12\x0c\n\x04text\x18\x08 \x01(\t\x12!\n\x05turns\x18\t \x03(\x0b\x32\x12.callsight.v1.Turn\x12%\n\x04meta\x18\n \x01(\x0b\x32\x17.google.protobuf.Struct\"1\n\x0eGetCallRequest\x12\x0e\n\x06org_id\x18\x01 \x01(\t\x12\x0f\n\x07\x63\x61ll_id\x18\x02 \x01(\t\"\xf0\x01\n\x10ListCallsRequest\x12\x0e\n\x06org_id\x18\x01 \x01(\t\x12*\n\x08statuses\x18\x02 \x03(\x0e\x32\x18.callsight.v1.CallStatus\x12\x12\n\ndepartment\x18\x03 \x01(\t\x12\x13\n\x0boperator_id\x18\x04 \x01(\t\x12\x13\n\x0b\x63ustomer_id\x18\x05 \x01(\t\x12\x16\n\x0e\x63\x61ll_date_from\x18\x06 \x01(\t\x12\x14\n\x0c\x63\x61ll_date_to\x18\x07 \x01(\t\x12\x11\n\tpage_size\x18\x08 \x01(\x05\x12\x12\n\npage_token\x18\t \x01(\t\x12\r\n\x05query\x18\n \x01(\t\"d\n\x11ListCallsResponse\x12!\n\x05\x63\x61lls\x18\x01 \x03(\x0b\x32\x12.callsight.v1.Call\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\x12\x13\n\x0btotal_count\x18\x03 \x01(\x03\"9\n\x11WatchCallsRequest\x12\x0e\n\x06org_id\x18\x01 \x01(\t\x12\x14\n\x0csend_initial\x18\x02 \x01(\x08\"q\n\tCallEvent\x12 \n\x04\x63\x61ll\x18\x01 \x01(\x0b\x32\x12.callsight.v1.Call\x12\x31\n\x0fprevious_status\x18\x02 \x01(\x0e\x32\x18.callsight.v1.CallStatus\x12\x0f\n\x07\x64\x65leted\x18\n \x01(\x08\"7\n\x14GetTranscriptRequest\x12\x0e\n\x06org_id\x18\x01 \x01(\t\x12\x0f\n\x07\x63\x61ll_id\x18\x02 \x01(\t*\x8b\x01\n\nCallStatus\x12\x1b\n\x17\x43\x41LL_STATUS_UNSPECIFIED\x10\x00\x12\x16\n\x12\x43\x41LL_STATUS_QUEUED\x10\x01\x12\x1a\n\x16\x43\x41LL_STATUS_PROCESSING\x10\x02\x12\x14\n\x10\x43\x41LL_STATUS_DONE\x10\x03\x12\x16\n\x12\x43\x41LL_STATUS_FAILED\x10\x04\x32\xb2\x02\n\x0c\x43\x61llsService\x12;\n\x07GetCall\x12\x1c.callsight.v1.GetCallRequest\x1a\x12.callsight.v1.Call\x12L\n\tListCalls\x12\x1e.callsight.v1.ListCallsRequest\x1a\x1f.callsight.v1.ListCallsResponse\x12H\n\nWatchCalls\x12\x1f.callsight.v1.WatchCallsRequest\x1a\x17.callsight.v1.CallEvent0\x01\x12M\n\rGetTranscript\x12\".callsight.v1.GetTranscriptRequest\x1a\x18.callsight.v1.Transcriptb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'callsight.v1.calls_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_CALLSTATUS']._serialized_start=2125
-  _globals['_CALLSTATUS']._serialized_end=2264
+  _globals['_CALLSTATUS']._serialized_start=2196
+  _globals['_CALLSTATUS']._serialized_end=2335
   _globals['_CALL']._serialized_start=106
-  _globals['_CALL']._serialized_end=834
-  _globals['_CALLPROGRESS']._serialized_start=837
-  _globals['_CALLPROGRESS']._serialized_end=1020
-  _globals['_CALLWARNING']._serialized_start=1022
-  _globals['_CALLWARNING']._serialized_end=1066
-  _globals['_WORD']._serialized_start=1068
-  _globals['_WORD']._serialized_end=1153
-  _globals['_TURN']._serialized_start=1156
-  _globals['_TURN']._serialized_end=1285
-  _globals['_TRANSCRIPT']._serialized_start=1288
-  _globals['_TRANSCRIPT']._serialized_end=1512
-  _globals['_GETCALLREQUEST']._serialized_start=1514
-  _globals['_GETCALLREQUEST']._serialized_end=1563
-  _globals['_LISTCALLSREQUEST']._serialized_start=1566
-  _globals['_LISTCALLSREQUEST']._serialized_end=1806
-  _globals['_LISTCALLSRESPONSE']._serialized_start=1808
-  _globals['_LISTCALLSRESPONSE']._serialized_end=1908
-  _globals['_WATCHCALLSREQUEST']._serialized_start=1910
-  _globals['_WATCHCALLSREQUEST']._serialized_end=1967
-  _globals['_CALLEVENT']._serialized_start=1969
-  _globals['_CALLEVENT']._serialized_end=2065
-  _globals['_GETTRANSCRIPTREQUEST']._serialized_start=2067
-  _globals['_GETTRANSCRIPTREQUEST']._serialized_end=2122
-  _globals['_CALLSSERVICE']._serialized_start=2267
-  _globals['_CALLSSERVICE']._serialized_end=2573
+  _globals['_CALL']._serialized_end=888
+  _globals['_CALLPROGRESS']._serialized_start=891
+  _globals['_CALLPROGRESS']._serialized_end=1074
+  _globals['_CALLWARNING']._serialized_start=1076
+  _globals['_CALLWARNING']._serialized_end=1120
+  _globals['_WORD']._serialized_start=1122
+  _globals['_WORD']._serialized_end=1207
+  _globals['_TURN']._serialized_start=1210
+  _globals['_TURN']._serialized_end=1339
+  _globals['_TRANSCRIPT']._serialized_start=1342
+  _globals['_TRANSCRIPT']._serialized_end=1566
+  _globals['_GETCALLREQUEST']._serialized_start=1568
+  _globals['_GETCALLREQUEST']._serialized_end=1617
+  _globals['_LISTCALLSREQUEST']._serialized_start=1620
+  _globals['_LISTCALLSREQUEST']._serialized_end=1860
+  _globals['_LISTCALLSRESPONSE']._serialized_start=1862
+  _globals['_LISTCALLSRESPONSE']._serialized_end=1962
+  _globals['_WATCHCALLSREQUEST']._serialized_start=1964
+  _globals['_WATCHCALLSREQUEST']._serialized_end=2021
+  _globals['_CALLEVENT']._serialized_start=2023
+  _globals['_CALLEVENT']._serialized_end=2136
+  _globals['_GETTRANSCRIPTREQUEST']._serialized_start=2138
+  _globals['_GETTRANSCRIPTREQUEST']._serialized_end=2193
+  _globals['_CALLSSERVICE']._serialized_start=2338
+  _globals['_CALLSSERVICE']._serialized_end=2644
 # @@protoc_insertion_point(module_scope)

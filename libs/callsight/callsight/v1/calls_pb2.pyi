@@ -25,7 +25,7 @@ CALL_STATUS_DONE: CallStatus
 CALL_STATUS_FAILED: CallStatus
 
 class Call(_message.Message):
-    __slots__ = ("org_id", "call_id", "status", "error", "language", "operator_id", "customer_id", "department", "call_date", "duration_s", "channels", "sample_rate", "audio_format", "original_filename", "size_bytes", "has_transcript", "attempts", "created_at", "updated_at", "uid", "language_source", "detected_language", "language_confidence", "warnings", "audio_key", "generation", "progress", "speakers")
+    __slots__ = ("org_id", "call_id", "status", "error", "language", "operator_id", "customer_id", "department", "call_date", "duration_s", "channels", "sample_rate", "audio_format", "original_filename", "size_bytes", "has_transcript", "attempts", "created_at", "updated_at", "uid", "language_source", "detected_language", "language_confidence", "warnings", "audio_key", "generation", "progress", "speakers", "audio_deleted_at")
     ORG_ID_FIELD_NUMBER: _ClassVar[int]
     CALL_ID_FIELD_NUMBER: _ClassVar[int]
     STATUS_FIELD_NUMBER: _ClassVar[int]
@@ -54,6 +54,7 @@ class Call(_message.Message):
     GENERATION_FIELD_NUMBER: _ClassVar[int]
     PROGRESS_FIELD_NUMBER: _ClassVar[int]
     SPEAKERS_FIELD_NUMBER: _ClassVar[int]
+    AUDIO_DELETED_AT_FIELD_NUMBER: _ClassVar[int]
     org_id: str
     call_id: str
     status: CallStatus
@@ -82,7 +83,8 @@ class Call(_message.Message):
     generation: int
     progress: CallProgress
     speakers: _struct_pb2.Struct
-    def __init__(self, org_id: _Optional[str] = ..., call_id: _Optional[str] = ..., status: _Optional[_Union[CallStatus, str]] = ..., error: _Optional[str] = ..., language: _Optional[str] = ..., operator_id: _Optional[str] = ..., customer_id: _Optional[str] = ..., department: _Optional[str] = ..., call_date: _Optional[str] = ..., duration_s: _Optional[float] = ..., channels: _Optional[int] = ..., sample_rate: _Optional[int] = ..., audio_format: _Optional[str] = ..., original_filename: _Optional[str] = ..., size_bytes: _Optional[int] = ..., has_transcript: _Optional[bool] = ..., attempts: _Optional[int] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., updated_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., uid: _Optional[str] = ..., language_source: _Optional[str] = ..., detected_language: _Optional[str] = ..., language_confidence: _Optional[float] = ..., warnings: _Optional[_Iterable[_Union[CallWarning, _Mapping]]] = ..., audio_key: _Optional[str] = ..., generation: _Optional[int] = ..., progress: _Optional[_Union[CallProgress, _Mapping]] = ..., speakers: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ...) -> None: ...
+    audio_deleted_at: _timestamp_pb2.Timestamp
+    def __init__(self, org_id: _Optional[str] = ..., call_id: _Optional[str] = ..., status: _Optional[_Union[CallStatus, str]] = ..., error: _Optional[str] = ..., language: _Optional[str] = ..., operator_id: _Optional[str] = ..., customer_id: _Optional[str] = ..., department: _Optional[str] = ..., call_date: _Optional[str] = ..., duration_s: _Optional[float] = ..., channels: _Optional[int] = ..., sample_rate: _Optional[int] = ..., audio_format: _Optional[str] = ..., original_filename: _Optional[str] = ..., size_bytes: _Optional[int] = ..., has_transcript: _Optional[bool] = ..., attempts: _Optional[int] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., updated_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., uid: _Optional[str] = ..., language_source: _Optional[str] = ..., detected_language: _Optional[str] = ..., language_confidence: _Optional[float] = ..., warnings: _Optional[_Iterable[_Union[CallWarning, _Mapping]]] = ..., audio_key: _Optional[str] = ..., generation: _Optional[int] = ..., progress: _Optional[_Union[CallProgress, _Mapping]] = ..., speakers: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., audio_deleted_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class CallProgress(_message.Message):
     __slots__ = ("fraction", "step", "eta", "updated_at", "started_at")
@@ -213,12 +215,14 @@ class WatchCallsRequest(_message.Message):
     def __init__(self, org_id: _Optional[str] = ..., send_initial: _Optional[bool] = ...) -> None: ...
 
 class CallEvent(_message.Message):
-    __slots__ = ("call", "previous_status")
+    __slots__ = ("call", "previous_status", "deleted")
     CALL_FIELD_NUMBER: _ClassVar[int]
     PREVIOUS_STATUS_FIELD_NUMBER: _ClassVar[int]
+    DELETED_FIELD_NUMBER: _ClassVar[int]
     call: Call
     previous_status: CallStatus
-    def __init__(self, call: _Optional[_Union[Call, _Mapping]] = ..., previous_status: _Optional[_Union[CallStatus, str]] = ...) -> None: ...
+    deleted: bool
+    def __init__(self, call: _Optional[_Union[Call, _Mapping]] = ..., previous_status: _Optional[_Union[CallStatus, str]] = ..., deleted: _Optional[bool] = ...) -> None: ...
 
 class GetTranscriptRequest(_message.Message):
     __slots__ = ("org_id", "call_id")

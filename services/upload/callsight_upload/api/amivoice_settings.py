@@ -14,7 +14,7 @@ from flask import Blueprint, jsonify, request
 from flask.typing import ResponseReturnValue
 
 from callsight.amivoice_settings import AmiVoiceOrgSettings, AmiVoiceSettingsError
-from callsight_upload.core.auth import current_org, require_api_key
+from callsight_upload.core.auth import current_org, require_scope
 from callsight_upload.core.connections import connections
 from callsight_upload.core.engine_settings import AMIVOICE, stored_amivoice
 from callsight_upload.core.errors import ApiError
@@ -33,13 +33,13 @@ def validated(body: Any) -> AmiVoiceOrgSettings:
 
 
 @bp.get("/amivoice")
-@require_api_key
+@require_scope("admin")
 def get_amivoice() -> ResponseReturnValue:
     return jsonify(asdict(stored_amivoice(current_org().engine_settings)))
 
 
 @bp.put("/amivoice")
-@require_api_key
+@require_scope("admin")
 def put_amivoice() -> ResponseReturnValue:
     settings = validated(request.get_json(silent=True))
     org = connections().orgs.set_engine_settings(current_org().id, AMIVOICE, settings.to_json() or None)

@@ -23,8 +23,9 @@ from callsight.enqueue import analysis_job
 from callsight.jobqueue import QueueUnavailable
 from callsight.telemetry import inject
 from callsight.v1 import analytics_pb2, calls_pb2
+from callsight_upload.core import audit
 from callsight_upload.core.args import int_arg
-from callsight_upload.core.auth import current_org, require_api_key
+from callsight_upload.core.auth import current_org, require_scope
 from callsight_upload.core.connections import connections
 from callsight_upload.core.errors import ApiError
 from callsight_upload.core.serialize import call_json
@@ -37,9 +38,10 @@ RERUN_FILTERS = {"department", "operator_id", "date_from", "date_to", "status"}
 
 
 @bp.get("")
-@require_api_key
+@require_scope("read")
 def get_analysis(call_id: str) -> ResponseReturnValue:
     stored = connections().reads.get_analysis(current_org().id, call_id)
+    audit.record("viewed", stored.call_id, detail="analysis", once_per_s=audit.VIEW_WINDOW_S)
     body: dict[str, Any] = {"call_id": stored.call_id, "updated_at": stored.updated_at}
     if stored.error:
         body.update(analysis_version=stored.analysis_version, error=stored.error)
@@ -49,7 +51,7 @@ def get_analysis(call_id: str) -> ResponseReturnValue:
 
 
 @bp.post("")
-@require_api_key
+@require_scope("admin")
 def rerun_analysis(call_id: str) -> ResponseReturnValue:
     call = connections().reads.get_call(current_org().id, call_id)
     if call.status != STATUS_TO_PROTO["Done"]:
@@ -58,6 +60,7 @@ def rerun_analysis(call_id: str) -> ResponseReturnValue:
         connections().analysis_queue.send(analysis_job(call.uid, call.org_id, trace_context=inject()))
     except QueueUnavailable:
         raise ApiError(503, "queue_unavailable", "the job queue is unavailable right now; try again shortly") from None
+    audit.record("reanalysed", call.call_id, call.uid)
     return jsonify({"call_id": call_id, "queued": True, "analysis_url": f"/api/calls/{call_id}/analysis"}), 202
 
 
@@ -133,7 +136,7 @@ def rerun_json(rerun: analytics_pb2.Rerun) -> dict[str, Any]:
 
 
 @reruns_bp.post("/rerun")
-@require_api_key
+@require_scope("admin")
 def rerun_many() -> ResponseReturnValue:
     """Record a re-run over the matching Done calls; answers at once with their count and
     (Location) where its progress is."""
@@ -156,13 +159,13 @@ def rerun_many() -> ResponseReturnValue:
 
 
 @reruns_bp.get("/reruns/<rerun_id>")
-@require_api_key
+@require_scope("read")
 def get_rerun(rerun_id: str) -> ResponseReturnValue:
     return jsonify(rerun_json(connections().reads.get_rerun(current_org().id, rerun_id)))
 
 
 @reruns_bp.get("/reruns")
-@require_api_key
+@require_scope("read")
 def list_reruns() -> ResponseReturnValue:
     reply = connections().reads.list_reruns(current_org().id, int_arg("limit", 20, 1, 100))
     return jsonify({"reruns": [rerun_json(r) for r in reply.reruns]})

@@ -1,6 +1,7 @@
-"""REST API over calls: list, get, transcript (+ exports), retry. Reads go through the
-status service over gRPC (`reads`); the retry is a write to the gateway's call outbox
-and SQS."""
+"""REST API over calls: list, get, transcript (+ exports), retry, delete. Reads go through
+the status service over gRPC (`reads`); the retry is a write to the gateway's call outbox
+and SQS; a deletion is the gateway's tombstone, finished by the lifecycle worker. Every
+read or change of one call is written to the audit log."""
 
 from __future__ import annotations
 
@@ -8,13 +9,15 @@ from flask import Blueprint, Response, jsonify, request
 from flask.typing import ResponseReturnValue
 
 from callsight.convert import STATUS_TO_PROTO, call_to_proto
+from callsight.db.deletion_requests import Deletion
 from callsight.enqueue import enqueue_call
 from callsight.jobqueue import QueueUnavailable
 from callsight.telemetry import inject
 from callsight.v1 import calls_pb2
 from callsight_upload.api import exports
+from callsight_upload.core import audit
 from callsight_upload.core.args import date_arg, int_arg
-from callsight_upload.core.auth import current_org, require_api_key
+from callsight_upload.core.auth import current_org, require_scope
 from callsight_upload.core.connections import connections
 from callsight_upload.core.errors import ApiError
 from callsight_upload.core.serialize import call_json, transcript_json
@@ -39,7 +42,7 @@ def _statuses() -> list[calls_pb2.CallStatus]:
 
 
 @bp.get("")
-@require_api_key
+@require_scope("read")
 def list_calls() -> ResponseReturnValue:
     message = calls_pb2.ListCallsRequest(
         org_id=current_org().id,
@@ -62,18 +65,36 @@ def list_calls() -> ResponseReturnValue:
 
 
 @bp.get("/<call_id>")
-@require_api_key
+@require_scope("read")
 def get_call(call_id: str) -> ResponseReturnValue:
     reads = connections().reads
     call = reads.get_call(current_org().id, call_id)
     text = None
     if call.status == STATUS_TO_PROTO["Done"]:
         text = reads.get_transcript(current_org().id, call_id).text
+    audit.record("viewed", call.call_id, call.uid, once_per_s=audit.VIEW_WINDOW_S)
     return jsonify(call_json(call, transcript_text=text))
 
 
+@bp.delete("/<call_id>")
+@require_scope("admin")
+def delete_call(call_id: str) -> ResponseReturnValue:
+    """204 at once: from here the call is 404 for every reader and its Call ID is free; the
+    lifecycle worker removes its recording, transcript, analysis and rows. Deleting a call
+    already deleted is 204 again (idempotent); one never uploaded is 404."""
+    found = connections()
+    org_id = current_org().id
+    ip, user_agent = audit.origin()
+    result = found.deletions.request(org_id, call_id, audit.current_actor(), ip, user_agent)
+    if result.outcome is Deletion.NOT_FOUND:
+        raise ApiError(404, "not_found", f"call {call_id!r} not found")
+    if result.outcome is Deletion.REQUESTED:
+        found.cache.publish_deleted(calls_pb2.Call(org_id=org_id, call_id=call_id, uid=result.call_uid or ""))
+    return Response(status=204)
+
+
 @bp.get("/<call_id>/transcript")
-@require_api_key
+@require_scope("read")
 def get_transcript(call_id: str) -> ResponseReturnValue:
     fmt = request.args.get("format", "json").lower()
     if fmt not in ("json", "txt", "srt", "vtt"):
@@ -85,7 +106,9 @@ def get_transcript(call_id: str) -> ResponseReturnValue:
         raise ApiError(409, "not_ready", f"call {call_id!r} has no transcript (status {call_json(call)['status']}{reason})")
     transcript = transcript_json(reads.get_transcript(current_org().id, call_id))
     if fmt == "json":
+        audit.record("viewed", call.call_id, call.uid, detail="transcript", once_per_s=audit.VIEW_WINDOW_S)
         return jsonify(transcript)
+    audit.record("exported", call.call_id, call.uid, detail=fmt)
     render, mimetype = EXPORTS[fmt]
     filename = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in call_id) or "transcript"
     return Response(render(transcript), mimetype=mimetype, headers={
@@ -94,14 +117,18 @@ def get_transcript(call_id: str) -> ResponseReturnValue:
 
 
 @bp.post("/<call_id>/retry")
-@require_api_key
+@require_scope("ingest")
 def retry_call(call_id: str) -> ResponseReturnValue:
     found = connections()
     org_id = current_org().id
     record = found.outbox.retry(org_id, call_id)
     if record is None:
         existing = found.reads.get_call(org_id, call_id)  # 404 when there is no such call
+        if existing.HasField("audio_deleted_at"):
+            raise ApiError(409, "recording_deleted", "the recording was removed by the organisation's retention "
+                                                     "policy, so the call cannot be transcribed again")
         raise ApiError(409, "not_failed", f"only a Failed call can be retried (status {call_json(existing)['status']})")
+    audit.record("retried", record.call_id, record.uid)
     call = call_to_proto(record)
     found.cache.publish(call, STATUS_TO_PROTO["Failed"])  # before the job: see ingest
     try:

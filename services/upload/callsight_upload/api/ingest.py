@@ -24,7 +24,7 @@ from callsight.telemetry import inject, tracer
 from callsight_upload.api.upload_stream import ParsedUpload, read_upload, too_large_message
 from callsight_upload.core import validation
 from callsight_upload.core.admission import EDGE_BYTES, EdgeReader, admit, read_header
-from callsight_upload.core.auth import current_org, require_api_key
+from callsight_upload.core.auth import current_org, require_scope
 from callsight_upload.core.connections import connections
 from callsight_upload.core.errors import ApiError
 from callsight_upload.core.metrics import UPLOAD_BYTES, UPLOADS
@@ -136,7 +136,7 @@ def _metadata(parsed: ParsedUpload, org_default_language: str) -> dict[str, obje
 
 
 @bp.post("/upload")
-@require_api_key
+@require_scope("ingest")
 def upload() -> ResponseReturnValue:
     svc = connections()
     org = current_org()

@@ -8,7 +8,7 @@ from flask import Blueprint, jsonify, request
 from flask.typing import ResponseReturnValue
 
 from callsight.qa_form import ScorecardForm, default_form
-from callsight_upload.core.auth import current_org, require_api_key
+from callsight_upload.core.auth import current_org, require_scope
 from callsight_upload.core.connections import connections
 from callsight_upload.core.errors import ApiError
 from callsight_upload.core.qa_forms import validated_form
@@ -21,14 +21,14 @@ def _form_json(org_form: dict[str, Any] | None, language: str) -> dict[str, Any]
 
 
 @bp.get("/qa-form")
-@require_api_key
+@require_scope("admin")
 def get_qa_form() -> ResponseReturnValue:
     org = current_org()
     return jsonify(_form_json(org.qa_form, org.default_language))
 
 
 @bp.put("/qa-form")
-@require_api_key
+@require_scope("admin")
 def put_qa_form() -> ResponseReturnValue:
     body = request.get_json(silent=True)
     form = None if body == {"default": True} else validated_form(body)

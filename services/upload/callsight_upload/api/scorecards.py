@@ -13,7 +13,7 @@ from flask.typing import ResponseReturnValue
 
 from callsight.v1 import analytics_pb2
 from callsight_upload.core.args import date_arg
-from callsight_upload.core.auth import current_org, require_api_key
+from callsight_upload.core.auth import current_org, require_scope
 from callsight_upload.core.connections import connections
 from callsight_upload.core.errors import ApiError
 
@@ -71,7 +71,7 @@ def call_figures_json(c: analytics_pb2.CallFigures) -> dict[str, Any]:
 
 
 @bp.get("/operators")
-@require_api_key
+@require_scope("read")
 def list_operator_scorecards() -> ResponseReturnValue:
     sort, descending = _sort()
     reply = connections().reads.operator_scorecards(
@@ -81,7 +81,7 @@ def list_operator_scorecards() -> ResponseReturnValue:
 
 
 @bp.get("/operators/<operator_id>")
-@require_api_key
+@require_scope("read")
 def get_operator_scorecard(operator_id: str) -> ResponseReturnValue:
     reply = connections().reads.operator_scorecard(
         analytics_pb2.GetOperatorScorecardRequest(filter=_filter(), operator_id=operator_id))
@@ -94,7 +94,7 @@ def get_operator_scorecard(operator_id: str) -> ResponseReturnValue:
 
 
 @departments_bp.get("/departments")
-@require_api_key
+@require_scope("read")
 def list_department_analytics() -> ResponseReturnValue:
     reply = connections().reads.department_analytics(analytics_pb2.ListDepartmentAnalyticsRequest(filter=_filter()))
     return jsonify({"departments": [
@@ -104,7 +104,7 @@ def list_department_analytics() -> ResponseReturnValue:
 
 
 @customers_bp.get("/<customer_id>/calls")
-@require_api_key
+@require_scope("read")
 def list_customer_calls(customer_id: str) -> ResponseReturnValue:
     reply = connections().reads.customer_calls(
         analytics_pb2.ListCustomerCallsRequest(filter=_filter(), customer_id=customer_id))

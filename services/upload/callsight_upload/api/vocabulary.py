@@ -11,7 +11,7 @@ from flask import Blueprint, jsonify, request
 from flask.typing import ResponseReturnValue
 
 from callsight.vocabulary import MAX_TERMS, VocabularyError, parse_terms
-from callsight_upload.core.auth import current_org, require_api_key
+from callsight_upload.core.auth import current_org, require_scope
 from callsight_upload.core.connections import connections
 from callsight_upload.core.errors import ApiError
 
@@ -19,13 +19,13 @@ bp = Blueprint("vocabulary", __name__, url_prefix="/api/settings")
 
 
 @bp.get("/vocabulary")
-@require_api_key
+@require_scope("admin")
 def get_vocabulary() -> ResponseReturnValue:
     return jsonify({"terms": current_org().vocabulary or [], "max_terms": MAX_TERMS})
 
 
 @bp.put("/vocabulary")
-@require_api_key
+@require_scope("admin")
 def put_vocabulary() -> ResponseReturnValue:
     body = request.get_json(silent=True)
     if not isinstance(body, dict) or "terms" not in body:

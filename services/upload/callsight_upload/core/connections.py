@@ -1,7 +1,8 @@
 """The gateway's connections, made once per process (after gunicorn forks).
 
 PostgreSQL here is only what the gateway owns: the call outbox (new calls, retries),
-re-run requests, organisations and their settings, API keys, users and sessions.
+deletion requests (tombstones), re-run requests, organisations and their settings, API
+keys, users and sessions, webhooks, and the audit log it appends to.
 Everything else it shows is read over gRPC through `reads`.
 """
 
@@ -17,11 +18,14 @@ from sqlalchemy import Engine
 
 from callsight import grpc_tls
 from callsight.aws import s3_client, sqs_client
+from callsight.db.audit_repo import AuditLog
 from callsight.db.call_outbox import CallOutbox
+from callsight.db.deletion_requests import DeletionRequests
 from callsight.db.engine import make_engine
 from callsight.db.orgs_repo import OrgRepository
 from callsight.db.rerun_requests import RerunRequests
 from callsight.db.users_repo import SessionRepository, UserRepository
+from callsight.db.webhooks_repo import WebhookRepository
 from callsight.internal_auth import asserting_channel
 from callsight.jobqueue import JobQueue
 from callsight.status_cache import StatusCache
@@ -45,6 +49,18 @@ class Connections:
     @cached_property
     def outbox(self) -> CallOutbox:
         return CallOutbox(self.engine)
+
+    @cached_property
+    def deletions(self) -> DeletionRequests:
+        return DeletionRequests(self.engine)
+
+    @cached_property
+    def audit(self) -> AuditLog:
+        return AuditLog(self.engine)
+
+    @cached_property
+    def webhooks(self) -> WebhookRepository:
+        return WebhookRepository(self.engine)
 
     @cached_property
     def rerun_requests(self) -> RerunRequests:

@@ -51,6 +51,7 @@ def event_text(event: calls_pb2.CallEvent) -> str:
         "progress": progress_json(call),
         "duration_s": round(call.duration_s, 3) if call.duration_s else None,
         "error": call.error or None,
+        "deleted": event.deleted,  # the dashboard drops the call's row
     }
     return f"event: call\ndata: {json.dumps(body, ensure_ascii=False)}\n\n"
 

@@ -10,14 +10,14 @@ from flask import Flask, render_template
 from flask.typing import ResponseReturnValue
 
 from callsight_upload.core import sessions
-from callsight_upload.web import auth, calls, data, pages, scorecards, settings
+from callsight_upload.web import audit, auth, calls, data, pages, scorecards, settings, webhooks
 from callsight_upload.web.common import STATUSES
 from callsight_upload.web.i18n import locale, translate
 
 
 def register_web(app: Flask) -> None:
     """Blueprints, template helpers and error pages of the web app."""
-    for blueprint in (auth.bp, pages.bp, calls.bp, data.bp, scorecards.bp, settings.bp):
+    for blueprint in (auth.bp, pages.bp, calls.bp, data.bp, scorecards.bp, settings.bp, webhooks.bp, audit.bp):
         app.register_blueprint(blueprint)
 
     @app.context_processor

@@ -9,7 +9,7 @@ from flask import Blueprint, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
 from callsight.convert import STATUS_TO_PROTO
-from callsight_upload.core import sessions
+from callsight_upload.core import audit, sessions
 from callsight_upload.core.connections import connections
 from callsight_upload.core.errors import ApiError
 from callsight_upload.core.serialize import transcript_json
@@ -29,7 +29,8 @@ def calls_list() -> ResponseReturnValue:
     next_url = url_for("web_calls.calls_list", **kept, page_token=page.next_page_token) if page.next_page_token else None
     first_url = url_for("web_calls.calls_list", **kept) if token else None
     return render_template("calls.html", filters=f, calls=[page_call(c) for c in page.calls],
-                           total=page.total_count, next_url=next_url, first_url=first_url)
+                           total=page.total_count, next_url=next_url, first_url=first_url,
+                           deleted=request.args.get("deleted", "").strip()[:255] or None)
 
 
 def timeline(analysis: dict[str, Any] | None, duration: float) -> dict[str, Any]:
@@ -75,6 +76,7 @@ def call_view(call_id: str) -> ResponseReturnValue:
             if len(masked) == len(transcript["turns"]):
                 for turn, red in zip(transcript["turns"], masked, strict=True):
                     turn["text"] = red.get("text", turn["text"])
+    audit.record("viewed", call.call_id, call.uid, detail="page", once_per_s=audit.VIEW_WINDOW_S)
     duration = (transcript or {}).get("duration_s") or call.duration_s or 0.0
     chart_data = {"duration": duration, "analysis": chart_view(analysis)}
     return render_template("call.html", call=page_call(call), transcript=transcript, analysis=analysis,

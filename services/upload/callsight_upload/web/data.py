@@ -13,7 +13,7 @@ from flask import Blueprint, Response, jsonify, request, stream_with_context
 from flask.typing import ResponseReturnValue
 
 from callsight.storage import StorageUnavailable, audio_key
-from callsight_upload.core import sessions
+from callsight_upload.core import audit, sessions
 from callsight_upload.core.connections import connections
 from callsight_upload.core.errors import ApiError
 from callsight_upload.core.sniff import CONTENT_TYPES
@@ -52,11 +52,15 @@ def events() -> ResponseReturnValue:
 @sessions.login_required
 def audio(call_id: str) -> ResponseReturnValue:
     call = connections().reads.get_call(sessions.signed_in_user().org_id, call_id)
+    if call.HasField("audio_deleted_at"):
+        raise ApiError(410, "recording_deleted", "the recording was removed by the organisation's retention policy")
     wanted = request.headers.get("Range", "").strip()
     matched = RANGE.match(wanted)
     if matched and int(matched.group(1)) >= call.size_bytes:
         return Response(status=416, headers={"Content-Range": f"bytes */{call.size_bytes}"})
     byte_range = wanted if matched else None
+    # one playback is many range requests (buffering, seeking): one entry per person and window
+    audit.record("played", call.call_id, call.uid, once_per_s=audit.PLAYBACK_WINDOW_S)
     try:
         # a status cached before the contract carried audio_key: the gateway's own key scheme
         body, obj = connections().audio.open(call.audio_key or audio_key(call.org_id, call.uid), byte_range)

@@ -1,4 +1,5 @@
-"""Settings (administrators only): organisation defaults, QA form, users and API keys."""
+"""Settings (administrators only): organisation defaults, retention, QA form, users, API keys
+and webhooks (their forms are in `web/webhooks.py`)."""
 
 from __future__ import annotations
 
@@ -9,17 +10,23 @@ from flask import Blueprint, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
 from callsight.amivoice_settings import ENGINE_FIELDS, AmiVoiceOrgSettings, AmiVoiceSettingsError
+from callsight.apikeys import SCOPES
+from callsight.db.schema import WEBHOOK_EVENTS
 from callsight.db.users_repo import ROLES, DuplicateEmail
 from callsight.passwords import WeakPassword
 from callsight.qa_form import default_form
 from callsight.vocabulary import VocabularyError, parse_lines, to_lines
+from callsight.retention import RetentionError, retention_from
 from callsight_upload.core import sessions
+from callsight_upload.core.admin_json import key_json
 from callsight_upload.core.connections import connections
 from callsight_upload.core.engine_settings import AMIVOICE, stored_amivoice
 from callsight_upload.core.errors import ApiError
 from callsight_upload.core.qa_forms import validated_form
+from callsight_upload.core.specs import key_spec
 
 bp = Blueprint("settings", __name__, url_prefix="/settings")
+DELIVERIES_SHOWN = 20
 
 
 def _org_id() -> str:
@@ -40,12 +47,20 @@ def _render(status: int = 200, **extra: Any) -> ResponseReturnValue:
     vocabulary_text = extra.pop("vocabulary_text", None)
     if vocabulary_text is None:
         vocabulary_text = to_lines(org.vocabulary if org else [])
+    hooks = svc.webhooks.list(_org_id())
+    deliveries = {w.id: svc.webhooks.deliveries(_org_id(), w.id, DELIVERIES_SHOWN) for w in hooks}
     page = render_template(
         "settings.html", org=org, qa_text=qa_text, amivoice=amivoice, amivoice_engines=ENGINE_FIELDS,
         vocabulary_text=vocabulary_text, users=svc.users.list(_org_id()),
-        keys=svc.orgs.list_api_keys(_org_id()), roles=ROLES, saved=request.args.get("saved"), **extra,
+        keys=[key_json(k) for k in svc.orgs.list_api_keys(_org_id())], roles=ROLES, scopes=SCOPES,
+        webhooks=hooks, deliveries=deliveries, webhook_events=WEBHOOK_EVENTS, saved=request.args.get("saved"), **extra,
     )
     return page, status
+
+
+def render(status: int = 200, **extra: Any) -> ResponseReturnValue:
+    """The settings page with a section's error or one-time secret (the webhook forms use it)."""
+    return _render(status, **extra)
 
 
 def _back(section: str) -> ResponseReturnValue:
@@ -150,11 +165,31 @@ def update_user(user_id: str) -> ResponseReturnValue:
     return _back("users")
 
 
+@bp.post("/retention")
+@sessions.admin_required
+def save_retention() -> ResponseReturnValue:
+    try:
+        kept = retention_from(request.form.get("audio_days", "").strip() or "0",
+                              request.form.get("transcript_days", "").strip() or "0")
+    except RetentionError as exc:
+        return _render(400, retention_error=str(exc))
+    connections().orgs.set_retention(_org_id(), kept.audio_days, kept.transcript_days)
+    return _back("retention")
+
+
 @bp.post("/keys")
 @sessions.admin_required
 def create_key() -> ResponseReturnValue:
-    name = request.form.get("name", "").strip()[:200] or "web"
-    plaintext, record = connections().orgs.create_api_key(_org_id(), name)
+    body = {"name": request.form.get("name", "").strip()[:200] or "web",
+            "scopes": request.form.getlist("scopes"),
+            "expires_at": request.form.get("expires_at", "").strip() or None}
+    try:
+        spec = key_spec(body)
+    except ApiError as exc:
+        return _render(400, key_error=exc.message)
+    user = sessions.signed_in_user()
+    plaintext, record = connections().orgs.create_api_key(_org_id(), spec.name, spec.scopes, spec.expires_at,
+                                                          created_by=f"user:{user.email}")
     # shown once, on this response only: nothing stores the plaintext
     return _render(201, new_key=plaintext, new_key_prefix=record.prefix)
 

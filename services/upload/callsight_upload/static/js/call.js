@@ -92,6 +92,27 @@
     });
   }
 
+  var deleteButton = document.getElementById("delete-call");
+  var dialog = document.getElementById("delete-dialog");
+  if (deleteButton && dialog) {
+    deleteButton.addEventListener("click", function () { dialog.showModal(); });
+    document.getElementById("delete-cancel").addEventListener("click", function () { dialog.close(); });
+    var confirmButton = document.getElementById("delete-confirm");
+    confirmButton.addEventListener("click", function () {
+      confirmButton.disabled = true;
+      fetch(deleteButton.dataset.url, {
+        method: "DELETE", credentials: "same-origin",
+        headers: { "X-CSRF-Token": document.querySelector('meta[name="csrf-token"]').content },
+      }).then(function (r) {
+        if (r.status !== 204) throw new Error(r.status);
+        window.location.assign(deleteButton.dataset.done);
+      }).catch(function () {
+        confirmButton.disabled = false;
+        document.getElementById("delete-message").hidden = false;
+      });
+    });
+  }
+
   var data = JSON.parse(document.getElementById("chart-data").textContent);
   if (!data.analysis || !window.Chart) return;
   // drawn at once: no motion to wait for (or to distract), and screenshots show the data
