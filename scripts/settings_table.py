@@ -17,7 +17,9 @@ from callsight.admin import AdminSettings
 from callsight.settings import EnvSettings, is_secret, variable
 from callsight_status.settings import StatusSettings
 from callsight_upload.settings import GatewaySettings
+from callsight_webhooks.settings import DelivererSettings
 from callsight_worker.analysis_worker.settings import AnalysisWorkerSettings
+from callsight_worker.lifecycle.settings import LifecycleSettings
 from callsight_worker.settings import WorkerSettings
 
 DOC = Path(__file__).resolve().parents[1] / "docs" / "configuration.md"
@@ -29,6 +31,8 @@ SERVICES: dict[str, type[EnvSettings]] = {
     "status": StatusSettings,
     "worker": WorkerSettings,
     "analysis worker": AnalysisWorkerSettings,
+    "lifecycle worker": LifecycleSettings,
+    "webhook deliverer": DelivererSettings,
     "admin": AdminSettings,  # python -m callsight.admin, python -m callsight.db (migrations)
 }
 # read by a library or a tool, not by a settings object: (variable, read by, default, what)

@@ -37,6 +37,11 @@ class Api:
         return requests.get(f"{self.url}{path}", headers={"X-API-Key": self.key if key is None else key},
                             params=params, timeout=30)
 
+    def send(self, method: str, path: str, key: str | None = None, **kwargs: Any) -> requests.Response:
+        """Any request with the key (or another): DELETE, PUT, POST with `json=`..."""
+        headers = {"X-API-Key": self.key if key is None else key, **kwargs.pop("headers", {})}
+        return requests.request(method, f"{self.url}{path}", headers=headers, timeout=30, **kwargs)
+
     def call(self, call_id: str) -> dict[str, Any]:
         r = self.get(f"/api/calls/{call_id}")
         assert r.status_code == 200, r.text
@@ -70,6 +75,14 @@ def stack() -> Iterator[Stack]:
         # short clips still show several progress reports; a quiet stream beats soon
         "CALLSIGHT_PROGRESS_INTERVAL_S": "0.5",
         "CALLSIGHT_SSE_HEARTBEAT_S": "2",
+        # a call's life after Done in seconds, not hours: deletions, the retention reaper, webhook retries
+        "CALLSIGHT_DELETION_INTERVAL_S": "0.5",
+        "CALLSIGHT_RETENTION_INTERVAL_S": "2",
+        "CALLSIGHT_WEBHOOK_POLL_S": "0.3",
+        "CALLSIGHT_WEBHOOK_TIMEOUT_S": "2",
+        "CALLSIGHT_WEBHOOK_RETRY_BASE_S": "0.5",
+        "CALLSIGHT_WEBHOOK_RETRY_MAX_DELAY_S": "2",
+        "CALLSIGHT_WEBHOOK_RETRY_FOR_S": "15",
     })
     try:
         s.start()

@@ -189,7 +189,8 @@ def test_the_call_view_plays_and_seeks_with_the_transcript(admin_page: Any, web_
     turns = page.locator("#turns .turn")
     assert turns.count() >= 2
     assert "speaker-operator" in (turns.first.get_attribute("class") or "")
-    wait_js(page, "document.getElementById('player').readyState >= 1")
+    # preload="none": the recording is fetched (and the audit log says "played") only once played
+    assert page.evaluate("document.getElementById('player').readyState") == 0
     target = turns.nth(1)
     start = float(target.get_attribute("data-start") or 0)
     target.locator(".turn-button").click()

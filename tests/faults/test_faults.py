@@ -106,6 +106,32 @@ def test_s3_unreachable_upload_is_503_and_nothing_is_stored(fstack: Stack, fapi:
     wait_for(lambda: ready(fapi), 60, "gateway ready again")
 
 
+def test_a_deletion_during_an_s3_outage_waits_and_is_finished_when_s3_is_back(
+    fstack: Stack, fapi: Api, db: Any, short_wav: Path,
+) -> None:
+    """The tombstone outlives the failure: the call is gone for readers at once, the lifecycle
+    worker records why it cannot finish yet, and finishes when the recording can be deleted."""
+    call_id = unique("del-nos3")
+    assert fapi.upload(short_wav, call_id=call_id, language="en-US").status_code == 201
+    assert fapi.wait_final(call_id, timeout_s=180)["status"] == "Done"
+    uid = scalar(db, "SELECT uid FROM calls WHERE org_id = 'demo' AND call_id = :c", c=call_id)
+    fstack.hold("seaweedfs")
+    try:
+        assert fapi.send("DELETE", f"/api/calls/{call_id}").status_code == 204
+        assert fapi.get(f"/api/calls/{call_id}").status_code == 404
+        wait_for(lambda: scalar(db, "SELECT attempts FROM call_deletions WHERE call_uid = :u", u=uid) >= 1, 60,
+                 "a failed attempt to finish the deletion")
+        assert scalar(db, "SELECT finished_at FROM call_deletions WHERE call_uid = :u", u=uid) is None
+        assert "S3" in scalar(db, "SELECT last_error FROM call_deletions WHERE call_uid = :u", u=uid)
+    finally:
+        fstack.release("seaweedfs")
+    wait_for(lambda: scalar(db, "SELECT finished_at FROM call_deletions WHERE call_uid = :u", u=uid) is not None, 90,
+             "the deletion to be finished once S3 is back")
+    assert scalar(db, "SELECT count(*) FROM calls WHERE uid = :u", u=uid) == 0
+    s3 = clients_from_env(fstack.env)[0]
+    assert count_audio_objects(s3, prefix=f"orgs/demo/calls/{uid}/") == 0
+
+
 def test_sqs_unreachable_after_the_row_is_written_enqueues_when_back(fstack: Stack, fapi: Api, short_wav: Path) -> None:
     fstack.hold("sqs")
     call_id = unique("nosqs")

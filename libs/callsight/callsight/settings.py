@@ -187,7 +187,7 @@ class WebhookTargetSettings(EnvSettings):
 
     webhook_allowed_networks: str = env("CALLSIGHT_WEBHOOK_ALLOWED_NETWORKS", "", (
         "Comma-separated networks webhooks may reach although not public, e.g. `127.0.0.0/8,::1/128` (the "
-        "local stack); empty = public addresses only"))
+        "local stack); empty = public addresses only"), shown_default="empty")
 
     @field_validator("webhook_allowed_networks")
     @classmethod

@@ -54,6 +54,8 @@ class RetentionReaper:
                 return 0
             self.store.delete_keys(sorted({r.audio_key for r in found}))
             self.retention.mark_recordings_deleted(claimed, [r.call_uid for r in found])
+        for r in found:  # the cached status still says the recording is there: read it afresh
+            self.finisher.cache.forget(r.org_id, r.call_id)
         self._log_batch("audio", policy, policy.audio_days, len(found), time.perf_counter() - started)
         return len(found)
 
