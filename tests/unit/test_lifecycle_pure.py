@@ -8,13 +8,13 @@ import ipaddress
 import random
 
 import pytest
-from callsight_webhooks.backoff import Backoff
 
 from callsight import webhook_signing, webhook_targets
 from callsight.retention import RetentionError, retention_from
 from callsight.webhook_targets import UnsafeTarget, forbidden_reason, parse_networks, parse_url
 from callsight_upload.core.errors import ApiError
 from callsight_upload.core.specs import expiry
+from callsight_webhooks.backoff import Backoff
 
 pytestmark = pytest.mark.unit
 
