@@ -68,9 +68,6 @@ class GatewaySettings(ServiceSettings, CacheSettings, PepperSettings, StorageSet
     session_idle_s: int = env("CALLSIGHT_SESSION_IDLE_S", 8 * 3600, "A web session ends after this long unused", gt=0)
     session_absolute_s: int = env("CALLSIGHT_SESSION_ABSOLUTE_S", 7 * 24 * 3600,
                                   "A web session ends this long after sign-in, used or not", gt=0)
-    proxy_hops: int = env("CALLSIGHT_PROXY_HOPS", 0, (
-        "Trusted proxies in front of the gateway (an ingress = 1): the client address the audit log records is "
-        "taken from that many X-Forwarded-For entries; 0 = the connection's own address"), ge=0, le=5)
     cookie_secure: bool = env("CALLSIGHT_COOKIE_SECURE", False, "Session cookie only over HTTPS (set behind TLS)")
     grpc_tls_ca: str | None = env("CALLSIGHT_GRPC_TLS_CA", None,
                                   "CA file that signed the status service's certificate; set = TLS to it")

@@ -34,8 +34,8 @@ def current_actor() -> Actor:
 
 
 def origin() -> tuple[str | None, str | None]:
-    """Where the request came from: the client's address (behind CALLSIGHT_PROXY_HOPS
-    trusted proxies) and its user agent."""
+    """Where the request came from: the client's address (the connection's, or the one the
+    trusted proxies in front of the gateway report) and its user agent."""
     return request.remote_addr, request.headers.get("User-Agent")
 
 
