@@ -1,8 +1,8 @@
 """a call's life after Done: deletion tombstones, retention, scoped API keys, an append-only audit log,
 webhooks and their deliveries (made by triggers in the transaction that changes a call)
 
-Revision ID: 0009
-Revises: 0008
+Revision ID: 0010
+Revises: 0009
 """
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-revision = '0009'
-down_revision = '0008'
+revision = '0010'
+down_revision = '0009'
 branch_labels = None
 depends_on = None
 
