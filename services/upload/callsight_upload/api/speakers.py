@@ -20,7 +20,7 @@ from callsight.enqueue import analysis_job
 from callsight.jobqueue import QueueUnavailable
 from callsight.telemetry import inject
 from callsight.v1 import calls_pb2
-from callsight_upload.core.auth import current_org, require_api_key
+from callsight_upload.core.auth import current_org, require_scope
 from callsight_upload.core.connections import connections
 from callsight_upload.core.errors import ApiError
 from callsight_upload.core.serialize import call_json
@@ -34,7 +34,7 @@ def speakers_of(call: calls_pb2.Call) -> dict[str, Any] | None:
 
 
 @bp.get("")
-@require_api_key
+@require_scope("read")
 def get_speakers(call_id: str) -> ResponseReturnValue:
     call = connections().reads.get_call(current_org().id, call_id)
     return jsonify({"call_id": call_id, "speakers": speakers_of(call)})
@@ -59,7 +59,7 @@ def _requested_voice(body: Any, speakers: dict[str, Any]) -> str:
 
 
 @bp.post("")
-@require_api_key
+@require_scope("ingest")  # a supervisor's correction, like a retry: not an administrator's
 def set_speakers(call_id: str) -> ResponseReturnValue:
     found = connections()
     org = current_org()

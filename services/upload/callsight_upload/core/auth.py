@@ -30,7 +30,7 @@ P = ParamSpec("P")
 
 UNAUTHORIZED_HEADERS = {"WWW-Authenticate": 'ApiKey header="X-API-Key"'}
 WHAT_SCOPES_ALLOW = {
-    "ingest": "uploading recordings and retrying failed calls",
+    "ingest": "uploading recordings, retrying failed calls and correcting who the operator is",
     "read": "reading calls, transcripts, analyses and figures",
     "admin": "the organisation's settings, API keys, webhooks, the audit log, re-analysis and deletion",
 }

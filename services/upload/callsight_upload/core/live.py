@@ -24,10 +24,10 @@ from typing import Any, Protocol
 
 from prometheus_client import Counter, Gauge
 
+from callsight.call_document import progress_json
 from callsight.convert import PROTO_TO_STATUS
 from callsight.v1 import calls_pb2
 from callsight_upload.core.errors import ApiError
-from callsight_upload.core.serialize import progress_json
 
 log = logging.getLogger(__name__)
 

@@ -15,8 +15,8 @@ from callsight.db.schema import WEBHOOK_EVENTS
 from callsight.db.users_repo import ROLES, DuplicateEmail
 from callsight.passwords import WeakPassword
 from callsight.qa_form import default_form
-from callsight.vocabulary import VocabularyError, parse_lines, to_lines
 from callsight.retention import RetentionError, retention_from
+from callsight.vocabulary import VocabularyError, parse_lines, to_lines
 from callsight_upload.core import sessions
 from callsight_upload.core.admin_json import key_json
 from callsight_upload.core.connections import connections
