@@ -127,6 +127,11 @@
 
   function onCall(call) {
     var row = body.querySelector('tr[data-call-id="' + CSS.escape(call.call_id) + '"]');
+    if (call.deleted) { // gone everywhere: drop its row, the counts follow
+      if (row) row.remove();
+      refreshSoon();
+      return;
+    }
     var changed = !row || row.dataset.status !== call.status;
     if (row) showStatus(row, call, call.receivedAt);
     if (changed) refreshSoon(); // counts move, a new call joins the table
