@@ -17,6 +17,7 @@ from __future__ import annotations
 import concurrent.futures
 import ipaddress
 import socket
+import threading
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -24,7 +25,18 @@ IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 MAX_URL = 2000
 RESOLVE_TIMEOUT_S = 5.0
-_resolver = concurrent.futures.ThreadPoolExecutor(max_workers=4, thread_name_prefix="resolve")
+_resolver: concurrent.futures.ThreadPoolExecutor | None = None
+_resolver_lock = threading.Lock()
+
+
+def _resolver_pool() -> concurrent.futures.ThreadPoolExecutor:
+    """Made on first use, not at import: the gateway's gunicorn master imports this before it
+    forks gevent workers, and a pool made before gevent patches the process blocks their hub."""
+    global _resolver
+    with _resolver_lock:
+        if _resolver is None:
+            _resolver = concurrent.futures.ThreadPoolExecutor(max_workers=4, thread_name_prefix="resolve")
+        return _resolver
 
 
 class UnsafeTarget(ValueError):
@@ -113,7 +125,7 @@ def resolve(target: Target, allowed: tuple[Network, ...], timeout_s: float = RES
     try:
         addresses = [ipaddress.ip_address(target.host)]
     except ValueError:
-        future = _resolver.submit(_getaddrinfo, target.host, target.port)
+        future = _resolver_pool().submit(_getaddrinfo, target.host, target.port)
         try:
             addresses = future.result(timeout=timeout_s)
         except concurrent.futures.TimeoutError:
