@@ -164,11 +164,11 @@ def test_retention_that_breaks_the_rule_is_refused_on_the_page(admin_page: Any, 
 def test_a_supervisor_sees_no_delete_button_and_no_audit_log(browser: Any, web_url: str, admin: Any, api: Api,
                                                               tmp_path: Path) -> None:
     email = f"{unique('sup')}@demo.callsight.local"
-    UserRepository(admin.engine).create("demo", email, "Supervisor", "supervisor pw 1", role="supervisor", locale="ja")
+    UserRepository(admin.engine).create("demo", email, "Supervisor", "copper kettle meadow sings 82", role="supervisor", locale="ja")
     call_id = unique("web-sup")
     wav = audio.encode(tmp_path / "s.wav", [audio.speech("selfish")], "wav")
     assert api.upload(wav, call_id=call_id, language="en-US").status_code == 201
-    page = sign_in(browser, web_url, email, "supervisor pw 1")
+    page = sign_in(browser, web_url, email, "copper kettle meadow sings 82")
     try:
         page.goto(f"{web_url}/calls/{call_id}")
         assert page.locator("#delete-call").count() == 0
