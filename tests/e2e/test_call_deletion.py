@@ -14,6 +14,7 @@ import pytest
 from callsight.v1 import analytics_pb2, analytics_pb2_grpc, calls_pb2, calls_pb2_grpc
 from tests.audio import stereo_call
 from tests.conftest import Api, unique
+from tests.grpc_client import status_channel
 from tests.lifecycle import OrgApi, call_row, new_org, s3_keys, sql, uid_of, wait_until, web_session
 
 pytestmark = pytest.mark.e2e
@@ -68,8 +69,8 @@ def test_a_deleted_call_is_gone_everywhere_and_its_call_id_is_free(
     assert org.send("POST", f"/api/calls/{call_id}/analysis").status_code == 404
     assert org.send("POST", f"/api/calls/{call_id}/retry").status_code == 404
 
-    # gRPC, as any internal reader sees it
-    channel = grpc.insecure_channel(stack.env["CALLSIGHT_GRPC"])
+    # gRPC, as an internal reader (the gateway: its certificate, its organisation assertions) sees it
+    channel = status_channel(stack.env)
     calls = calls_pb2_grpc.CallsServiceStub(channel)
     analytics = analytics_pb2_grpc.AnalyticsServiceStub(channel)
     for rpc, message in ((calls.GetCall, calls_pb2.GetCallRequest(org_id=org_id, call_id=call_id)),

@@ -96,12 +96,16 @@ OWN_METRICS = {
     "status": ["callsight_grpc_requests_total", "callsight_status_watchers", "callsight_status_bus_up"],
     "worker": ["callsight_worker_busy", "callsight_worker_jobs_total", "callsight_worker_step_seconds"],
     "analysis-worker": ["callsight_analysis_jobs_total", "callsight_analysis_job_seconds"],
+    "lifecycle": ["callsight_deletions_total", "callsight_deletions_pending", "callsight_retention_batches_total"],
+    "webhooks": ["callsight_webhook_attempts_total", "callsight_webhook_pending"],
 }
 READY_CHECKS = {
     "upload": {"postgres", "s3", "sqs", "status_service", "redis"},
     "status": {"postgres", "redis"},
     "worker": {"model", "postgres", "sqs", "s3", "redis"},
     "analysis-worker": {"analysis", "postgres", "sqs"},
+    "lifecycle": {"postgres"},
+    "webhooks": {"postgres"},
 }
 
 
@@ -112,7 +116,7 @@ def test_every_service_serves_health_and_metrics(stack: Any, api: Api, tmp_path:
     assert api.wait_final(call_id)["status"] == "Done"
     urls = {name: f"http://127.0.0.1:{r.spec.env['OPS_PORT']}" for name, r in stack.running.items()
             if "OPS_PORT" in r.spec.env}
-    assert set(urls) == {"upload", "status", "worker-1", "worker-2", "analysis-worker"}, urls
+    assert set(urls) == {"upload", "status", "worker-1", "worker-2", "analysis-worker", "lifecycle", "webhooks"}, urls
     assert stack.env["CALLSIGHT_GATEWAY_OPS_URL"] == urls["upload"]  # the gateway's ops port, not its public one
     for name, url in urls.items():
         kind = "worker" if name.startswith("worker-") else name
