@@ -73,16 +73,19 @@ def sizing_table(figures: list[Figure]) -> str:
     if not lengths or peak is None:
         return ""
     cores = os.cpu_count() or 1
-    limit_gib = math.ceil(peak * 1.25 / 1024 * 4) / 4
+    # request: the peak rounded up to 256 MiB; limit: half as much again (a denser call, heap growth)
+    request_gib = math.ceil(peak / 256) / 4
+    limit_gib = math.ceil(peak * 1.5 / 256) / 4
     rows = [stamp(), f"One worker per pod, given {cores} cores (threads follow the cores it is given). Each row "
             f"uses that call length's measured pipeline real-time factor (section Speed) plus 2 s per call for "
-            f"download, analysis and storage; memory from the 4-hour call's peak ({peak:.0f} MB) plus 25%.\n",
+            f"download, analysis and storage; memory from the 4-hour call's peak ({peak:.0f} MB): request the "
+            f"peak rounded up to 256 MiB, limit 1.5 times the peak.\n",
             "| call length | measured RTF | calls/hour per worker | workers for 1,000 calls/hour | memory request / limit |",
             "|---|---|---|---|---|"]
     for minutes, rtf in sorted(lengths):
         per_worker = 3600 / (minutes * 60 * rtf + 2.0)
         rows.append(f"| {minutes:g} min | {rtf:.3f} | {per_worker:.0f} | {1000 / per_worker:.1f} "
-                    f"| {limit_gib:g} GiB / {limit_gib:g} GiB |")
+                    f"| {request_gib:g} GiB / {limit_gib:g} GiB |")
     return "\n".join(rows) + "\n"
 
 
