@@ -79,7 +79,8 @@ def test_a_form_post_without_the_csrf_token_is_refused(stack: Any, person: dict[
     assert r.status_code == 403
     r = s.post(f"{url}/settings/keys", data={"name": "bad csrf", "csrf_token": "forged"}, timeout=10)
     assert r.status_code == 403
-    r = s.post(f"{url}/settings/keys", data={"name": "with csrf", "csrf_token": csrf_of(s, url)}, timeout=10)
+    r = s.post(f"{url}/settings/keys", data={"name": "with csrf", "scopes": ["ingest", "read"], "csrf_token": csrf_of(s, url)},
+               timeout=10)
     assert r.status_code == 201
 
 
