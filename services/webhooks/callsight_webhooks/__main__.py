@@ -7,12 +7,11 @@ import signal
 import sys
 import threading
 
-from sqlalchemy import text
-
 from callsight.db.analyses_repo import AnalysisRepository
 from callsight.db.calls_repo import CallRepository
 from callsight.db.deliveries_repo import DeliveryRepository
 from callsight.db.engine import make_engine
+from callsight.health import Check, DependencyMonitor, postgres_probe
 from callsight.logs import setup_logging
 from callsight.ops_http import serve_ops
 from callsight.settings import SettingsError
@@ -44,13 +43,8 @@ def main() -> int:
     )
     stop = threading.Event()
 
-    def ready() -> tuple[bool, dict[str, str]]:
-        try:
-            with engine.connect() as conn:
-                conn.execute(text("SELECT 1"))
-            return True, {"postgres": "ok"}
-        except Exception as exc:  # readiness reports, never raises
-            return False, {"postgres": f"down: {type(exc).__name__}"}
+    # checked in the background like every other service's, never on the probe's request
+    monitor = DependencyMonitor([Check("postgres", postgres_probe(engine))]).start()
 
     def on_signal(signum: int, frame: object) -> None:
         log.info("signal %d: finishing the deliveries in flight, taking no new ones", signum)
@@ -58,7 +52,7 @@ def main() -> int:
 
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
-    serve_ops(settings.ops_port, ready, host=settings.bind_host)
+    serve_ops(settings.ops_port, monitor.state, host=settings.bind_host)
     allowed = ", ".join(str(n) for n in settings.webhook_networks) or "none"
     log.info("webhook deliverer ready (%d at once; private networks allowed: %s)", settings.webhook_concurrency, allowed)
     deliverer.run(stop, settings.webhook_poll_s)

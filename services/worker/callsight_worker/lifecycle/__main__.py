@@ -9,12 +9,11 @@ import sys
 import threading
 from collections.abc import Callable
 
-from sqlalchemy import text
-
 from callsight.aws import s3_client
 from callsight.db.deletions_repo import DeletionRepository
 from callsight.db.engine import make_engine
 from callsight.db.retention_repo import RetentionRepository
+from callsight.health import Check, DependencyMonitor, postgres_probe
 from callsight.logs import setup_logging
 from callsight.ops_http import serve_ops
 from callsight.settings import SettingsError
@@ -52,13 +51,8 @@ def main() -> int:
     reaper = RetentionReaper(RetentionRepository(engine), store, finisher, settings.retention_batch)
     stop = threading.Event()
 
-    def ready() -> tuple[bool, dict[str, str]]:
-        try:
-            with engine.connect() as conn:
-                conn.execute(text("SELECT 1"))
-            return True, {"postgres": "ok"}
-        except Exception as exc:  # readiness reports, never raises
-            return False, {"postgres": f"down: {type(exc).__name__}"}
+    # checked in the background like every other service's, never on the probe's request
+    monitor = DependencyMonitor([Check("postgres", postgres_probe(engine))]).start()
 
     def on_signal(signum: int, frame: object) -> None:
         log.info("signal %d: stopping after the current batch", signum)
@@ -66,7 +60,7 @@ def main() -> int:
 
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
-    serve_ops(settings.ops_port, ready, host=settings.bind_host)
+    serve_ops(settings.ops_port, monitor.state, host=settings.bind_host)
     reaping = threading.Thread(target=every, args=(settings.retention_interval_s, stop, reaper.run_once, "retention"),
                                name="retention", daemon=True)
     reaping.start()
