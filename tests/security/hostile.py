@@ -23,8 +23,11 @@ def connect(url: str, timeout: float = 5.0) -> socket.socket:
 
 
 def read_response(sock: socket.socket, timeout: float) -> tuple[int, dict[str, str], bytes]:
-    """Status, headers and what of the body arrived, within `timeout` seconds."""
+    """Status, headers and the body up to its Content-Length (what of it arrives before the
+    connection ends or `timeout` passes): the server may send head and body in separate
+    packets, so stopping at the end of the head could miss a body that was sent."""
     sock.settimeout(timeout)
+    deadline = time.monotonic() + timeout
     data = b""
     while b"\r\n\r\n" not in data:
         chunk = sock.recv(65536)
@@ -35,6 +38,16 @@ def read_response(sock: socket.socket, timeout: float) -> tuple[int, dict[str, s
     lines = head.decode("latin-1").split("\r\n")
     status = int(lines[0].split()[1]) if lines and lines[0].startswith("HTTP/") else 0
     headers = {k.strip().lower(): v.strip() for k, _, v in (line.partition(":") for line in lines[1:])}
+    length = int(headers.get("content-length", "0") or 0)
+    try:
+        while len(body) < length and time.monotonic() < deadline:
+            sock.settimeout(max(0.01, deadline - time.monotonic()))
+            chunk = sock.recv(65536)
+            if not chunk:
+                break
+            body += chunk
+    except OSError:  # reset or timeout: what arrived is the answer
+        pass
     return status, headers, body
 
 
