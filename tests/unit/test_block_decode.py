@@ -6,10 +6,12 @@ from __future__ import annotations
 import numpy as np
 import psutil
 import pytest
+from faster_whisper.transcribe import Segment, Word
 
 from callsight_worker.decode import ChannelFiles
 from callsight_worker.engines.base import SAMPLE_RATE
-from callsight_worker.engines.whisper import WINDOW, JoinedSpeech, _windows
+from callsight_worker.engines.whisper import _placed
+from callsight_worker.engines.whisper_windows import WINDOW, Piece, Window, pack, speech_pieces
 from callsight_worker.samples import release, rms, spans
 
 pytestmark = pytest.mark.unit
@@ -50,24 +52,61 @@ def test_released_pages_leave_the_process_and_the_data_stays() -> None:
     assert rms(channel) == pytest.approx(0.25)  # read back from the file
 
 
-def test_joined_speech_reads_the_regions_end_to_end() -> None:
-    audio = np.arange(200_000, dtype=np.float32)
-    chunks = [{"start": 100, "end": 5000}, {"start": 7000, "end": 7001}, {"start": 9000, "end": 150_000}]
-    joined = JoinedSpeech(audio, chunks)
-    whole = np.concatenate([audio[c["start"]:c["end"]] for c in chunks])
-    assert joined.size == whole.size
-    for a, b in ((0, whole.size), (0, 1), (4899, 4902), (4900, 4901), (10, 100_000), (whole.size - 3, whole.size)):
-        assert np.array_equal(joined.read(a, b), whole[a:b]), (a, b)
-
-
-def test_windows_cover_the_joined_speech_in_pieces_of_at_most_30_s() -> None:
+def test_speech_pieces_cover_every_region_in_pieces_of_at_most_a_window() -> None:
     rng = np.random.default_rng(5)
     audio = rng.standard_normal(20 * 60 * SAMPLE_RATE).astype(np.float32)
+    other = rng.standard_normal(audio.size).astype(np.float32)
     starts = np.sort(rng.choice(audio.size - 50 * SAMPLE_RATE, 40, replace=False))
-    chunks = [{"start": int(s), "end": int(s + rng.integers(SAMPLE_RATE // 2, 45 * SAMPLE_RATE))} for s in starts]
-    chunks = [c for i, c in enumerate(chunks) if i == 0 or c["start"] >= chunks[i - 1]["end"]]
-    joined = JoinedSpeech(audio, chunks)
-    windows = _windows(joined)
-    assert windows[0][0] == 0 and windows[-1][1] == joined.size
-    assert all(b - a <= WINDOW for a, b in windows)
-    assert all(windows[i][1] == windows[i + 1][0] for i in range(len(windows) - 1))
+    regions = [(int(s), int(s + rng.integers(SAMPLE_RATE // 2, 45 * SAMPLE_RATE))) for s in starts]
+    regions = [r for i, r in enumerate(regions) if all(r[0] >= q[1] for q in regions[:i])]
+    pieces = speech_pieces([(0, audio, regions), (3, other, [(5, 100), (200, 300)])])
+    assert all(0 < p.size <= WINDOW for p in pieces)
+    assert [p.start for p in pieces] == sorted(p.start for p in pieces)
+    assert sorted((p.start, p.end) for p in pieces if p.channel == 3) == [(5, 100), (200, 300)]
+    mine = sorted((p.start, p.end) for p in pieces if p.channel == 0)
+    assert sum(b - a for a, b in mine) == sum(b - a for a, b in regions)  # nothing lost, nothing twice
+    assert all(mine[i][1] <= mine[i + 1][0] for i in range(len(mine) - 1))
+    assert any(b - a > WINDOW for a, b in regions)  # the case of a long region was exercised
+
+
+def test_pack_fills_windows_with_every_piece_once_in_time_order() -> None:
+    rng = np.random.default_rng(7)
+    audio = np.zeros(3600 * SAMPLE_RATE, np.float32)
+    at, regions = 0, []
+    for _ in range(300):  # utterances of 0.3-14 s with pauses, as on a call
+        at += int(rng.uniform(0.2, 3) * SAMPLE_RATE)
+        length = int(rng.uniform(0.3, 14) * SAMPLE_RATE)
+        regions.append((at, at + length))
+        at += length
+    pieces = speech_pieces([(0, audio, regions[0::2]), (1, audio, regions[1::2])])
+    windows = pack(pieces)
+    placed = [p for w in windows for p in w.pieces]
+    assert sorted(placed, key=lambda p: (p.channel, p.start)) == sorted(pieces, key=lambda p: (p.channel, p.start))
+    assert all(w.size <= WINDOW for w in windows)
+    assert all([p.start for p in w.pieces] == sorted(p.start for p in w.pieces) for w in windows)
+    assert all(len({p.channel for p in w.pieces}) == 1 for w in windows)  # one voice per window
+    for channel in (0, 1):
+        speech = sum(p.size for p in pieces if p.channel == channel)
+        used = sum(1 for w in windows if w.pieces[0].channel == channel)
+        assert used <= np.ceil(speech / WINDOW) * 1.05 + 1, (used, speech / WINDOW)
+
+
+def _segment(words: list[tuple[str, float, float]]) -> Segment:
+    ws = [Word(start=a, end=b, word=f" {t}", probability=0.9) for t, a, b in words]
+    return Segment(id=1, seek=0, start=ws[0].start, end=ws[-1].end, text="".join(w.word for w in ws), tokens=[1],
+                   avg_logprob=-0.2, compression_ratio=1.1, no_speech_prob=0.01, words=ws, temperature=0.0)
+
+
+def test_the_words_of_a_window_go_back_to_their_channel_and_moment() -> None:
+    audio = np.zeros(600 * SAMPLE_RATE, np.float32)
+    # the operator's 2 s at 100 s, then the customer's 3 s at 40 s, in a window starting 60 s into its batch
+    window = Window([Piece(0, audio, 100 * SAMPLE_RATE, 102 * SAMPLE_RATE), Piece(1, audio, 40 * SAMPLE_RATE,
+                                                                                   43 * SAMPLE_RATE)])
+    seg = _segment([("thank", 60.1, 60.5), ("you", 60.5, 61.9), ("hi", 62.2, 62.6), ("there", 62.6, 64.8)])
+    placed = _placed(seg, window, 60.0)
+    assert [(c, s.text, s.start, s.end) for c, s in placed] == [(0, "thank you", pytest.approx(100.1), 101.9),
+                                                                 (1, "hi there", pytest.approx(40.2), 42.8)]
+    assert [w.text for w in placed[1][1].words] == ["hi", "there"]
+    # a word straddling two pieces goes where its middle is, its time held inside that piece
+    (channel, one), = _placed(_segment([("so", 61.0, 62.4)]), window, 60.0)
+    assert channel == 0 and (one.start, one.end) == (pytest.approx(101.0), 102.0)

@@ -2,17 +2,18 @@
 
 It decodes only what the pipeline says is each channel's own speech
 (`TranscribeOptions.speech_regions`), so the other side's echo and the silences are never
-decoded at all. The regions of *all* channels of a call are cut out, packed into windows of
-at most 30 s (cut at region boundaries, a longer region at its quietest moment) and decoded
-together by faster-whisper's `BatchedInferencePipeline`, `batch_size` windows at a time:
-one call keeps every core busy, where decoding channel after channel with Whisper's
-sequential 30 s windows left most of the time to single-threaded parts (measured in
-bench/results.md). Word times are mapped back to each channel's own timeline.
+decoded at all. The regions of each channel are packed into as few windows of at most 30 s as
+they fill (`whisper_windows`); the windows of *all* channels are decoded together by faster-whisper's
+`BatchedInferencePipeline`, `batch_size` windows at a time: one call keeps every core busy,
+where decoding channel after channel with Whisper's sequential 30 s windows left most of the
+time to single-threaded parts (measured in bench/results.md). Each word goes back to the
+channel and the moment its region came from.
 
 Without regions (a caller that knows nothing about the audio) the bundled Silero VAD is used
 on the sequential path. A window that collapsed into a repetition loop is decoded again
-region by region with temperature fallback; whatever loop remains is removed by the
-timeline's guards.
+region by region with temperature fallback, when the loop is long enough to have swallowed
+speech (a word or phrase said three or four times is as often what the person said);
+whatever loop remains is removed by the timeline's guards.
 """
 
 from __future__ import annotations
@@ -30,8 +31,9 @@ from faster_whisper.vad import collect_chunks
 
 from callsight_worker import heap
 from callsight_worker.engines.base import SAMPLE_RATE, Audio, ChannelTranscript, Segment, TranscribeOptions, Word
+from callsight_worker.engines.whisper_windows import Window, pack, speech_pieces
 from callsight_worker.model import MODEL_NAME, ensure_model
-from callsight_worker.samples import release, rms
+from callsight_worker.samples import rms
 from callsight_worker.timeline.config import TimelineConfig
 from callsight_worker.timeline.guards import loop_spans, normalise
 
@@ -43,12 +45,13 @@ LOW_LOGPROB = -1.0
 # Whisper's prompt holds at most 223 tokens; hotwords past ~120 tokens crowd out the context
 MAX_HOTWORD_CHARS = 400
 LANGUAGE_CODES = {"ja": "ja-JP", "en": "en-US"}
-WINDOW = 30 * SAMPLE_RATE  # Whisper's input
-MIN_CUT = 20 * SAMPLE_RATE  # a region longer than a window is cut at its quietest 100 ms after 20 s
 # windows decoded together: the encoder's attention holds ~70 MB per 30 s window, so 8 cost
 # ~900 MB at once and 4 ~500 MB, at the same speed (bench/results.md, Ways)
 BATCH_SIZE = 4
 ROUND_BATCHES = 8  # batches of windows handed to faster-whisper at once (see _decode_batched)
+# a loop whose repeated copies hold fewer words is left to the guards, not decoded again: short
+# repetitions are often said ("no, no, no, no") and a new decode costs a whole 30 s window per region
+REDECODE_LOOP_WORDS = 6
 
 
 def hotwords(options: TranscribeOptions, language: str) -> str | None:
@@ -101,7 +104,7 @@ class WhisperTranscriber:
     def transcribe_channels(self, channels: list[tuple[Audio, TranscribeOptions]], language: str,
                             on_progress: Callable[[float], None] | None = None) -> list[ChannelTranscript]:
         results = [ChannelTranscript(language=language, engine=self.name, model=MODEL_NAME) for _ in channels]
-        batch: list[_Channel] = []
+        batch: list[tuple[int, Audio, list[tuple[int, int]]]] = []
         for i, (audio, options) in enumerate(channels):
             if audio.size == 0 or rms(audio) < SILENCE_RMS:
                 continue
@@ -109,63 +112,59 @@ class WhisperTranscriber:
                 with self._lock:
                     results[i].segments.extend(self._decode(audio, language, options, None))
                 continue
-            chunks = [{"start": int(a * SAMPLE_RATE), "end": min(audio.size, int(b * SAMPLE_RATE))}
-                      for a, b in options.speech_regions]
-            chunks = [c for c in chunks if c["end"] > c["start"]]
-            if chunks:  # no regions: the pipeline found no speech of this side
-                batch.append(_Channel(i, audio, options, chunks))
+            regions = [(int(a * SAMPLE_RATE), min(audio.size, int(b * SAMPLE_RATE))) for a, b in options.speech_regions]
+            regions = [(a, b) for a, b in regions if b > a]
+            if regions:  # no regions: the pipeline found no speech of this side
+                batch.append((i, audio, regions))
         if batch:
             with self._lock:
-                decoded = self._decode_batched(batch, language, on_progress)
-                for channel in batch:
-                    segments = self._redecode_loops(channel.audio, language, channel.options, decoded[channel.index],
-                                                    channel.options.speech_regions)
-                    results[channel.index].segments.extend(segments)
+                decoded = self._decode_batched(pack(speech_pieces(batch)), language,
+                                               hotwords(channels[batch[0][0]][1], language), on_progress)
+                for i, audio, _ in batch:
+                    options = channels[i][1]
+                    segments = self._redecode_loops(audio, language, options, decoded.get(i, []), options.speech_regions)
+                    results[i].segments.extend(segments)
         return results
 
-    def _decode_batched(self, channels: list[_Channel], language: str,
+    def _decode_batched(self, windows: list[Window], language: str, prompt: str | None,
                         on_progress: Callable[[float], None] | None) -> dict[int, list[Segment]]:
-        """Every channel's regions, joined per channel, packed in windows, decoded in batches.
+        """The windows decoded in batches; each channel's segments, one per region it spoke in.
 
-        The windows go to faster-whisper `ROUND_BATCHES` batches at a time, each round
-        cut from the channels as it comes: the audio and the features held at once are a
-        round's (at most 16 min of speech at batch 4), however long the call is, and the
-        heap the round's batches used is handed back after it (`heap.trim`).
+        The windows go to faster-whisper `ROUND_BATCHES` batches at a time, each round read
+        from the channels as it comes: the audio and the features held at once are a round's
+        (at most 16 min of speech at batch 4), however long the call is, and the heap the
+        round's batches used is handed back after it (`heap.trim`).
         """
-        plan: list[tuple[_Channel, int, int]] = []  # (channel, start, stop) in its joined speech
-        for channel in channels:
-            plan += [(channel, a, b) for a, b in _windows(channel.joined)]
-        total = sum(b - a for _, a, b in plan)
-        by_channel: dict[int, list[Any]] = {c.index: [] for c in channels}
+        out: dict[int, list[Segment]] = {}
+        total = sum(w.size for w in windows)
         per_round = self.batch_size * ROUND_BATCHES
         done = 0
-        for first in range(0, len(plan), per_round):
-            group = plan[first: first + per_round]
-            offsets = np.cumsum([0] + [b - a for _, a, b in group])
-            audio = np.concatenate([c.joined.read(a, b) for c, a, b in group])
+        for first in range(0, len(windows), per_round):
+            group = windows[first: first + per_round]
+            offsets = np.cumsum([0] + [w.size for w in group])
+            audio = np.concatenate([w.read() for w in group])
             raw, _ = self.batched.transcribe(
                 audio, language=language.split("-")[0], task="transcribe", beam_size=self.beam_size,
                 word_timestamps=self.word_timestamps, without_timestamps=True, batch_size=self.batch_size,
                 clip_timestamps=[{"start": int(offsets[k]) / SAMPLE_RATE, "end": int(offsets[k + 1]) / SAMPLE_RATE}
                                  for k in range(len(group))],
-                hotwords=hotwords(channels[0].options, language), log_prob_threshold=LOW_LOGPROB,
-                no_speech_threshold=NO_SPEECH_PROB, temperature=0.0,
+                hotwords=prompt, log_prob_threshold=LOW_LOGPROB, no_speech_threshold=NO_SPEECH_PROB, temperature=0.0,
             )
             for seg in raw:
                 if on_progress is not None and total:
                     on_progress(min(1.0, (done + seg.end * SAMPLE_RATE) / total))
-                # the window a segment came from (its `seek`, in frames) tells the channel; its own
-                # start can round to just before the window
+                if seg.no_speech_prob > NO_SPEECH_PROB and seg.avg_logprob < LOW_LOGPROB:
+                    continue
+                # the window a segment came from (its `seek`, in frames); its own start can round
+                # to just before the window
                 at = int(seg.seek / self.model.frames_per_second * SAMPLE_RATE) + SAMPLE_RATE // 50
                 k = min(len(group) - 1, max(0, int(np.searchsorted(offsets, at, side="right")) - 1))
-                channel, start, _ = group[k]
-                by_channel[channel.index].append(_shifted(seg, (int(offsets[k]) - start) / SAMPLE_RATE))
+                for channel, placed in _placed(seg, group[k], int(offsets[k]) / SAMPLE_RATE):
+                    out.setdefault(channel, []).append(placed)
             done += audio.size
             del audio, raw
             heap.trim()
-        return {c.index: _per_region(self._segments(restore_speech_timestamps(by_channel[c.index], c.chunks,
-                                                                                SAMPLE_RATE)), c.options.speech_regions or ())
-                for c in channels}
+        return {channel: sorted(segments, key=lambda s: s.start) for channel, segments in out.items()}
 
     def _decode(self, audio: Audio, language: str, options: TranscribeOptions,
                 regions: tuple[tuple[float, float], ...] | None, temperature: Iterable[float] = (0.0, 0.2, 0.4)) -> list[Segment]:
@@ -216,7 +215,7 @@ class WhisperTranscriber:
         cfg = TimelineConfig()
         out: list[Segment] = []
         for seg in segments:
-            if not loop_spans([normalise(w.text) for w in seg.words], cfg):
+            if sum(b - a for a, b in loop_spans([normalise(w.text) for w in seg.words], cfg)) < REDECODE_LOOP_WORDS:
                 out.append(seg)
                 continue
             log.info("repetition loop in %.1f-%.1f s (%s...): decoding its speech again", seg.start, seg.end, seg.text[:60])
@@ -236,79 +235,31 @@ class WhisperTranscriber:
         return {LANGUAGE_CODES[code]: float(p) for code, p in probs if code in LANGUAGE_CODES}
 
 
-class _Channel:
-    """One channel in a batched decode: its speech regions, end to end."""
-
-    def __init__(self, index: int, audio: Audio, options: TranscribeOptions, chunks: list[dict[str, int]]) -> None:
-        self.index, self.audio, self.options, self.chunks = index, audio, options, chunks
-        self.joined = JoinedSpeech(audio, chunks)
-
-
-class JoinedSpeech:
-    """A channel's speech regions end to end, read a window at a time: never copied whole."""
-
-    def __init__(self, audio: Audio, chunks: list[dict[str, int]]) -> None:
-        self.audio, self.chunks = audio, chunks
-        self.bounds = np.cumsum([0] + [c["end"] - c["start"] for c in chunks])  # joined position of each region
-        self.size = int(self.bounds[-1])
-
-    def read(self, start: int, stop: int) -> Audio:
-        """Samples [start, stop) of the joined speech, as float32."""
-        parts: list[Audio] = []
-        k = max(0, int(np.searchsorted(self.bounds, start, side="right")) - 1)
-        while start < stop and k < len(self.chunks):
-            at = self.chunks[k]["start"] + start - int(self.bounds[k])
-            take = min(stop, int(self.bounds[k + 1])) - start
-            parts.append(np.array(self.audio[at: at + take], dtype=np.float32))
-            release(self.audio, at, at + take)
-            start += take
-            k += 1
-        return np.concatenate(parts) if parts else np.zeros(0, np.float32)
-
-
-def _windows(joined: JoinedSpeech) -> list[tuple[int, int]]:
-    """Windows of at most 30 s over a channel's joined speech: cut between regions when one ends
-    near the limit, and a region that does not fit at its quietest 100 ms after 20 s."""
-    out: list[tuple[int, int]] = []
-    start = 0
-    while joined.size - start > WINDOW:
-        inside = [int(b) for b in joined.bounds if start + MIN_CUT <= b <= start + WINDOW]
-        if inside:
-            cut = inside[-1]
-        else:
-            hop = SAMPLE_RATE // 10
-            frames = joined.read(start + MIN_CUT, start + WINDOW).reshape(-1, hop)
-            cut = start + MIN_CUT + int(np.argmin(np.mean(frames**2, axis=1))) * hop + hop // 2
-        out.append((start, cut))
-        start = cut
-    if joined.size > start:
-        out.append((start, joined.size))
-    return out
-
-
-def _shifted(seg: Any, by_s: float) -> Any:
-    """A batched segment's times moved from the whole batch to its channel's joined speech."""
-    seg.start, seg.end = seg.start - by_s, seg.end - by_s
-    for w in seg.words or []:
-        w.start, w.end = w.start - by_s, w.end - by_s
-    return seg
-
-
-def _per_region(segments: list[Segment], regions: tuple[tuple[float, float], ...]) -> list[Segment]:
-    """A batched window holds many utterances in one segment: split its words by speech region,
-    so a loop found later is decoded again region by region, not the whole window."""
-    if not regions:
-        return segments
-    starts = [a for a, _ in regions]
-    out: list[Segment] = []
-    for seg in segments:
-        groups: dict[int, list[Word]] = {}
-        for w in seg.words:
-            k = max(0, int(np.searchsorted(starts, (w.start + w.end) / 2, side="right")) - 1)
-            groups.setdefault(k, []).append(w)
-        for words in (groups[k] for k in sorted(groups)):
-            joiner = "" if all(not w.text.isascii() for w in words) else " "
-            out.append(Segment(start=words[0].start, end=words[-1].end, text=joiner.join(w.text for w in words),
-                               words=tuple(words), avg_logprob=seg.avg_logprob, no_speech_prob=seg.no_speech_prob,
-                               compression_ratio=seg.compression_ratio))
+def _placed(seg: Any, window: Window, window_start_s: float) -> list[tuple[int, Segment]]:
+    """A decoded segment of `window` (its times from the start of its batch) as one segment
+    per piece its words fall in: `(channel, segment on that channel's timeline)`. A word goes
+    by its middle; without word times the text goes to the piece the segment's middle is in."""
+    doubts: dict[str, Any] = dict(avg_logprob=float(seg.avg_logprob), no_speech_prob=float(seg.no_speech_prob),
+                                  compression_ratio=float(seg.compression_ratio))
+    start_s, end_s = seg.start - window_start_s, seg.end - window_start_s
+    words = [w for w in (seg.words or []) if w.word.strip()]
+    if not words:
+        text = seg.text.strip()
+        if not text:
+            return []
+        k = window.piece_at((start_s + end_s) / 2)
+        return [(window.pieces[k].channel, Segment(start=window.moment(k, start_s), end=window.moment(k, end_s),
+                                                   text=text, **doubts))]
+    groups: dict[int, list[Word]] = {}
+    for w in words:
+        a, b = w.start - window_start_s, w.end - window_start_s
+        k = window.piece_at((a + b) / 2)
+        groups.setdefault(k, []).append(Word(text=w.word.strip(), start=window.moment(k, a), end=window.moment(k, b),
+                                             confidence=float(w.probability)))
+    out = []
+    for k, placed in sorted(groups.items()):
+        joiner = "" if all(not w.text.isascii() for w in placed) else " "
+        out.append((window.pieces[k].channel, Segment(start=placed[0].start, end=placed[-1].end,
+                                                      text=joiner.join(w.text for w in placed), words=tuple(placed),
+                                                      **doubts)))
     return out

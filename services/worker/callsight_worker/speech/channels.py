@@ -7,11 +7,13 @@ frame, where the side's own voice is, and gives the regions an engine should tra
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import numpy as np
 
+from callsight_worker.cpus import available_cpus
 from callsight_worker.engines.base import Audio
 from callsight_worker.speech import activity, crosstalk
 from callsight_worker.speech.activity import HOP_S
@@ -82,7 +84,7 @@ def analyse(channels: list[Audio], cfg: SpeechConfig | None = None) -> list[Chan
     levels = [activity.band_levels(c) for c in channels]
     n = min((x.size for x in levels), default=0)
     levels = [x[:n] for x in levels]
-    probs = [activity.speech_probability(c)[:n] for c in channels]
+    probs = [p[:n] for p in _speech_probabilities(channels)]
     heard = [activity.speech_frames(lv, p, strong=cfg.vad_strong, confirm=cfg.vad_confirm,
                                     above_floor_db=cfg.sound_above_floor_db)
              for lv, p in zip(levels, probs, strict=True)]
@@ -98,3 +100,13 @@ def analyse(channels: list[Audio], cfg: SpeechConfig | None = None) -> list[Chan
         out.append(ChannelSpeech(heard=crosstalk.smooth(h, cfg.crosstalk), own=own,
                                  noise_floor_db=activity.noise_floor(lv), leak=leak))
     return out
+
+
+def _speech_probabilities(channels: list[Audio]) -> list[activity.Frames]:
+    """Silero on every channel, the channels side by side on the cores the worker is given
+    (the model runs one thread per call and releases the GIL; it keeps no state between calls)."""
+    workers = min(len(channels), available_cpus())
+    if workers <= 1:
+        return [activity.speech_probability(c) for c in channels]
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="silero") as pool:
+        return list(pool.map(activity.speech_probability, channels))
