@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import functools
 import http.server
+import ipaddress
 import json
 import os
 import re
@@ -38,11 +39,17 @@ CHART = REPO / "deploy" / "helm" / "callsight"
 CHECKOV_CONFIG = REPO / "deploy" / "helm" / ".checkov.yaml"
 TOOLS = Path(os.environ.get("CALLSIGHT_TOOLS_DIR", REPO / ".tools"))
 INSTALL_HINT = "run `bash scripts/install-k8s-tools.sh` to install it into .tools/"
-SERVICES = ("upload", "status", "worker", "analysis-worker")
-# the values key and the Dockerfile of each deployable (the analysis worker is built from the worker's package)
-VALUES_KEY = {"upload": "upload", "status": "status", "worker": "worker", "analysis-worker": "analysisWorker"}
+SERVICES = ("upload", "status", "worker", "analysis-worker", "lifecycle-worker", "webhook-deliverer")
+# the values key and the Dockerfile of each deployable (the analysis and lifecycle workers are built from the
+# worker's package)
+VALUES_KEY = {"upload": "upload", "status": "status", "worker": "worker", "analysis-worker": "analysisWorker",
+              "lifecycle-worker": "lifecycleWorker", "webhook-deliverer": "webhookDeliverer"}
 DOCKERFILES = {s: REPO / "services" / s / "Dockerfile" for s in ("upload", "status", "worker")} | {
-    "analysis-worker": REPO / "services" / "worker" / "Dockerfile.analysis"}
+    "analysis-worker": REPO / "services" / "worker" / "Dockerfile.analysis",
+    "lifecycle-worker": REPO / "services" / "worker" / "Dockerfile.lifecycle",
+    "webhook-deliverer": REPO / "services" / "webhooks" / "Dockerfile"}
+# the background services that poll PostgreSQL: a fixed number of replicas, no Service, no queue
+POLLERS = ("lifecycle-worker", "webhook-deliverer")
 RELEASE = "callsight"
 NAMESPACE = "callsight"
 # The chart's kubeVersion floor (native gRPC probes) and the newest schemas kubernetes-validate has.
@@ -246,6 +253,13 @@ BAD_VALUES = {
     "analysis workers scaled to zero": (["--set", "analysisWorker.autoscaling.minReplicas=0"],
                                         "/analysisWorker/autoscaling/minReplicas"),
     "amivoice without its key": (["--set", "config.engine=amivoice"], "amivoiceAppkey"),
+    "webhook concurrency of zero": (["--set", "webhookDeliverer.concurrency=0"], "/webhookDeliverer/concurrency"),
+    "deletion batch over the worker's limit": (["--set", "lifecycleWorker.deletionBatch=5000"],
+                                               "/lifecycleWorker/deletionBatch"),
+    "webhook networks that are not networks": (["--set", "config.webhooks.allowedNetworks=everything"],
+                                               "/config/webhooks/allowedNetworks"),
+    "webhook egress to port 0": (["--set", "networkPolicy.webhookEgress.ports={0}"],
+                                 "/networkPolicy/webhookEgress/ports/0"),
 }
 
 
@@ -381,7 +395,7 @@ def test_autoscaled_deployments_leave_replicas_to_the_autoscaler(value_set: str)
 
 def test_workers_have_no_service_and_are_scraped_by_pod_monitor() -> None:
     docs = rendered("aws")
-    for name in ("worker", "analysis-worker"):
+    for name in ("worker", "analysis-worker", *POLLERS):
         assert f"{RELEASE}-{name}" not in {svc["metadata"]["name"] for svc in of_kind(docs, "Service")}
         monitor = named(docs, "PodMonitor", f"{RELEASE}-{name}")
         assert monitor["spec"]["podMetricsEndpoints"][0]["port"] == "ops"
@@ -476,12 +490,12 @@ def test_generated_pepper_is_kept_on_uninstall() -> None:
 def test_images_are_pinned_by_digest_when_one_is_given() -> None:
     images = {c["image"] for _, spec in pod_specs(rendered("aws")) for c in spec["containers"]}
     # ci/aws-values.yaml gives each service a digest of one repeated digit.
-    assert images == {f"callsight-{s}:0.1.0@sha256:{d * 64}" for s, d in zip(SERVICES, "1234", strict=True)}
+    assert images == {f"callsight-{s}:0.1.0@sha256:{d * 64}" for s, d in zip(SERVICES, "123456", strict=True)}
 
 
 def test_service_accounts_carry_irsa_roles() -> None:
     docs = rendered("aws")
-    for service in ("upload", "worker", "analysis-worker"):
+    for service in ("upload", "worker", "analysis-worker", "lifecycle-worker"):
         account = named(docs, "ServiceAccount", f"{RELEASE}-{service}")
         assert account["metadata"]["annotations"]["eks.amazonaws.com/role-arn"].endswith(f"role/callsight-{service}")
         deployment = named(docs, "Deployment", f"{RELEASE}-{service}")
@@ -503,6 +517,156 @@ def test_replicas_spread_over_zones_and_nodes() -> None:
         ]
         assert {c["topologyKey"] for c in spread} == {"topology.kubernetes.io/zone", "kubernetes.io/hostname"}
         assert all(c["labelSelector"]["matchLabels"]["app.kubernetes.io/component"] == service for c in spread)
+
+
+# -- the lifecycle worker and the webhook deliverer --------------------------------------
+
+
+def _values() -> dict[str, Any]:
+    loaded: dict[str, Any] = yaml.safe_load((CHART / "values.yaml").read_text())
+    return loaded
+
+
+def _pod_env(docs: list[dict[str, Any]], service: str) -> dict[str, str]:
+    """What the service's process sees: the ConfigMap, the chart's Secret, then its own env."""
+    container = named(docs, "Deployment", f"{RELEASE}-{service}")["spec"]["template"]["spec"]["containers"][0]
+    env = dict(config_map(docs))
+    env |= named(docs, "Secret", f"{RELEASE}-secrets")["stringData"]
+    env |= {e["name"]: e["value"] for e in container["env"]}
+    return env
+
+
+@pytest.mark.parametrize("value_set", ["defaults", "aws"])
+@pytest.mark.parametrize("service", POLLERS)
+def test_pollers_run_their_entry_point_with_probes_resources_and_a_locked_down_pod(service: str,
+                                                                                  value_set: str) -> None:
+    docs = rendered(value_set)
+    values = _values()[VALUES_KEY[service]]
+    deployment = named(docs, "Deployment", f"{RELEASE}-{service}")
+    assert deployment["spec"]["replicas"] == values["replicaCount"] >= 1
+    pod = deployment["spec"]["template"]["spec"]
+    (container,) = pod["containers"]
+    module = {"lifecycle-worker": "callsight_worker.lifecycle", "webhook-deliverer": "callsight_webhooks"}[service]
+    assert container["command"] == ["python", "-m", module]
+    assert container["image"].split("@")[0].rsplit(":", 1)[0].endswith(f"callsight-{service}")
+    assert pod["serviceAccountName"] == f"{RELEASE}-{service}" and pod["automountServiceAccountToken"] is False
+    assert pod["terminationGracePeriodSeconds"] == values["terminationGracePeriodSeconds"]
+    # the ops port the service serves (OPS_PORT), and probes on it: alive = the process, ready = its dependencies
+    assert container["ports"] == [{"name": "ops", "containerPort": values["opsPort"], "protocol": "TCP"}]
+    assert _pod_env(docs, service)["OPS_PORT"] == str(values["opsPort"])
+    for probe in ("startupProbe", "livenessProbe"):
+        assert container[probe]["httpGet"] == {"path": "/healthz", "port": "ops"}
+    assert container["readinessProbe"]["httpGet"] == {"path": "/readyz", "port": "ops"}
+    assert container["resources"] == values["resources"]
+    assert container["securityContext"] == _values()["containerSecurityContext"]
+    assert pod["securityContext"] == _values()["podSecurityContext"]
+    assert {m["mountPath"] for m in container["volumeMounts"]} == {"/tmp"}
+    # no Service; ingress to its ops port only; a disruption budget; scraped as pods
+    assert f"{RELEASE}-{service}" not in {svc["metadata"]["name"] for svc in of_kind(docs, "Service")}
+    policy = named(docs, "NetworkPolicy", f"{RELEASE}-{service}")["spec"]
+    assert policy["podSelector"]["matchLabels"]["app.kubernetes.io/component"] == service
+    assert [p["port"] for rule in policy["ingress"] for p in rule["ports"]] == ["ops"]
+    assert named(docs, "PodDisruptionBudget", f"{RELEASE}-{service}")["spec"]["maxUnavailable"] == 1
+
+
+@pytest.mark.parametrize("value_set", ["defaults", "aws"])
+def test_pollers_get_every_setting_they_need_from_the_chart(value_set: str) -> None:
+    """The environment the chart gives each pod is read by the service's own settings
+    class: nothing required is missing, and the chart's values arrive."""
+    from callsight_webhooks.settings import DelivererSettings
+    from callsight_worker.lifecycle.settings import LifecycleSettings
+
+    docs = [d for d in yaml.safe_load_all(helm("template", RELEASE, str(CHART), "--namespace", NAMESPACE,
+                                                *VALUE_SETS[value_set], *sets(
+        "lifecycleWorker.deletionBatch=7", "lifecycleWorker.retentionIntervalSeconds=600",
+        "webhookDeliverer.concurrency=3", "webhookDeliverer.timeoutSeconds=5")).stdout) if d]
+    lifecycle = LifecycleSettings.from_env(_pod_env(docs, "lifecycle-worker"))
+    bucket = config_map(docs)["CALLSIGHT_S3_BUCKET"]
+    assert lifecycle.s3_bucket == bucket and lifecycle.redis_url.get_secret_value()
+    assert (lifecycle.deletion_batch, lifecycle.retention_interval_s) == (7, 600.0)
+    assert lifecycle.database_url.get_secret_value().startswith("postgresql://")
+    deliverer = DelivererSettings.from_env(_pod_env(docs, "webhook-deliverer"))
+    assert (deliverer.webhook_concurrency, deliverer.webhook_timeout_s) == (3, 5.0)
+    assert deliverer.database_url.get_secret_value() == lifecycle.database_url.get_secret_value()
+
+
+@pytest.mark.parametrize("value_set", VALUE_SETS)
+def test_webhooks_to_private_addresses_are_refused_by_default(value_set: str) -> None:
+    """The request forgery guard: the chart leaves no private network open, for the gateway
+    (checking a new webhook's URL) and the deliverer (every address it connects to) alike."""
+    from callsight.settings import WebhookTargetSettings
+    from callsight.webhook_targets import forbidden_reason
+
+    docs = rendered(value_set)
+    assert config_map(docs)["CALLSIGHT_WEBHOOK_ALLOWED_NETWORKS"] == ""
+    for service in ("upload", "webhook-deliverer"):
+        container = named(docs, "Deployment", f"{RELEASE}-{service}")["spec"]["template"]["spec"]["containers"][0]
+        assert {"configMapRef": {"name": f"{RELEASE}-config"}} in container["envFrom"]
+        assert "CALLSIGHT_WEBHOOK_ALLOWED_NETWORKS" not in {e["name"] for e in container["env"]}
+    allowed = WebhookTargetSettings.from_env(config_map(docs)).webhook_networks
+    for address in ("127.0.0.1", "10.0.0.5", "172.20.0.1", "192.168.1.1", "169.254.169.254", "::1", "fd00::1"):
+        assert forbidden_reason(ipaddress.ip_address(address), allowed), address
+    assert forbidden_reason(ipaddress.ip_address("93.184.216.34"), allowed) is None
+    # an operator opens a network explicitly
+    opened = [d for d in yaml.safe_load_all(helm("template", RELEASE, str(CHART), *AWS, "--set",
+                                                 r"config.webhooks.allowedNetworks=10.20.0.0/16\,fd00::/8").stdout) if d]
+    allowed = WebhookTargetSettings.from_env(config_map(opened)).webhook_networks
+    assert forbidden_reason(ipaddress.ip_address("10.20.3.4"), allowed) is None
+    assert forbidden_reason(ipaddress.ip_address("10.21.3.4"), allowed)
+
+
+def _egress_allows(spec: dict[str, Any], address: str, port: int) -> bool:
+    """NetworkPolicy egress semantics for one TCP destination: any rule whose ports and
+    peers both match (no ports = every port, no peers = every destination)."""
+    ip = ipaddress.ip_address(address)
+    for rule in spec["egress"]:
+        ports = [p for p in rule.get("ports", []) if p.get("protocol", "TCP") == "TCP"]
+        if rule.get("ports") and not any(p["port"] == port for p in ports):
+            continue
+        peers = rule.get("to")
+        if not peers:
+            return True
+        for peer in peers:
+            block = peer.get("ipBlock")
+            if block is None:
+                continue
+            network = ipaddress.ip_network(block["cidr"], strict=False)
+            if ip.version == network.version and ip in network and not any(
+                    ip in ipaddress.ip_network(e, strict=False) for e in block.get("except", [])
+                    if ipaddress.ip_network(e, strict=False).version == ip.version):
+                return True
+    return False
+
+
+def test_webhook_deliverer_egress_reaches_public_receivers_dns_and_postgres_only() -> None:
+    docs = rendered("aws")
+    policy = named(docs, "NetworkPolicy", f"{RELEASE}-webhook-deliverer-egress")["spec"]
+    assert policy["policyTypes"] == ["Egress"]
+    assert policy["podSelector"]["matchLabels"]["app.kubernetes.io/component"] == "webhook-deliverer"
+    for address in ("93.184.216.34", "8.8.8.8", "2606:4700::1111"):
+        assert _egress_allows(policy, address, 443) and _egress_allows(policy, address, 80), address
+    for address in ("10.0.0.5", "10.96.0.1", "172.20.0.1", "192.168.1.1", "127.0.0.1", "169.254.169.254",
+                    "100.64.0.1", "fd00::1", "fe80::1", "::1"):
+        assert not _egress_allows(policy, address, 443), address
+        assert not _egress_allows(policy, address, 80), address
+    assert not _egress_allows(policy, "93.184.216.34", 22)  # receivers' ports only
+    assert _egress_allows(policy, "10.0.12.34", 5432)  # PostgreSQL in the private network
+    assert _egress_allows(policy, "10.96.0.10", 53)  # the cluster's DNS
+    assert _egress_allows(policy, "10.1.2.3", 4317)  # the OTLP collector of ci/aws-values.yaml
+    # a network the operator opens in the guard is opened in the policy too; without it, no OTLP port
+    opened = [d for d in yaml.safe_load_all(helm("template", RELEASE, str(CHART), *VALUE_SETS["defaults"], "--set",
+                                                 r"config.webhooks.allowedNetworks=10.20.0.0/16\,192.168.7.7").stdout)
+              if d]
+    policy = named(opened, "NetworkPolicy", f"{RELEASE}-webhook-deliverer-egress")["spec"]
+    assert _egress_allows(policy, "10.20.3.4", 8443) and _egress_allows(policy, "192.168.7.7", 443)
+    assert not _egress_allows(policy, "10.21.3.4", 443) and not _egress_allows(policy, "192.168.7.8", 443)
+    assert not _egress_allows(policy, "10.1.2.3", 4317)
+    # the lifecycle worker's egress stays open like the other workers' (S3 endpoints change)
+    assert not [p for p in of_kind(docs, "NetworkPolicy") if "Egress" in p["spec"]["policyTypes"]
+                and p["metadata"]["name"] != f"{RELEASE}-webhook-deliverer-egress"]
+    off = [d for d in yaml.safe_load_all(helm("template", RELEASE, str(CHART), *AWS,
+                                              *sets("networkPolicy.webhookEgress.enabled=false")).stdout) if d]
+    assert f"{RELEASE}-webhook-deliverer-egress" not in {p["metadata"]["name"] for p in of_kind(off, "NetworkPolicy")}
 
 
 # -- network, ingress, hooks -----------------------------------------------------------
@@ -782,6 +946,8 @@ def test_dockerfiles_expose_the_ports_the_chart_uses() -> None:
     assert exposed["status"] == {str(values["status"]["port"]), str(values["status"]["opsPort"])}
     assert exposed["worker"] == {str(values["worker"]["opsPort"])}
     assert exposed["analysis-worker"] == {str(values["analysisWorker"]["opsPort"])}
+    assert exposed["lifecycle-worker"] == {str(values["lifecycleWorker"]["opsPort"])}
+    assert exposed["webhook-deliverer"] == {str(values["webhookDeliverer"]["opsPort"])}
 
 
 def test_worker_image_carries_the_joined_hash_checked_model() -> None:

@@ -15,11 +15,16 @@ import pytest
 pytestmark = pytest.mark.deploy
 ROOT = Path(__file__).resolve().parents[2]
 SERVICES = {"upload": "callsight_upload", "status": "callsight_status", "worker": "callsight_worker",
-            "analysis-worker": "callsight_worker.analysis_worker"}
+            "analysis-worker": "callsight_worker.analysis_worker", "lifecycle-worker": "callsight_worker.lifecycle",
+            "webhook-deliverer": "callsight_webhooks"}
 DOCKERFILES = {s: ROOT / "services" / s / "Dockerfile" for s in ("upload", "status", "worker")} | {
-    "analysis-worker": ROOT / "services" / "worker" / "Dockerfile.analysis"}
+    "analysis-worker": ROOT / "services" / "worker" / "Dockerfile.analysis",
+    "lifecycle-worker": ROOT / "services" / "worker" / "Dockerfile.lifecycle",
+    "webhook-deliverer": ROOT / "services" / "webhooks" / "Dockerfile"}
 # what an image must not carry: the gateway's web stack elsewhere, the speech stack outside the transcription worker
-ABSENT = {"status": ("flask", "gunicorn", "argon2"), "analysis-worker": ("faster_whisper", "ctranslate2", "av", "onnxruntime")}
+SPEECH = ("faster_whisper", "ctranslate2", "av", "onnxruntime")
+ABSENT = {"status": ("flask", "gunicorn", "argon2"), "analysis-worker": SPEECH,
+          "lifecycle-worker": (*SPEECH, "flask", "gunicorn"), "webhook-deliverer": (*SPEECH, "flask", "gunicorn")}
 
 
 def builder_run_steps(dockerfile: Path) -> list[str]:

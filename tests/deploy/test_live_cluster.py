@@ -41,7 +41,9 @@ TOOLS = Path(os.environ.get("CALLSIGHT_TOOLS_DIR", REPO / ".tools"))
 RELEASE = "callsight"
 NAMESPACE = "callsight"
 WORKER = f"{RELEASE}-worker"
-DEPLOYMENTS = (f"{RELEASE}-upload", f"{RELEASE}-status", WORKER)
+# the lifecycle worker and the webhook deliverer: fixed replicas, polling PostgreSQL
+POLLERS = (f"{RELEASE}-lifecycle-worker", f"{RELEASE}-webhook-deliverer")
+DEPLOYMENTS = (f"{RELEASE}-upload", f"{RELEASE}-status", WORKER, f"{RELEASE}-analysis-worker", *POLLERS)
 QUEUE = "callsight-jobs"
 ANALYSIS_QUEUE = "callsight-analysis"
 AWS_KEYS = {"AWS_ACCESS_KEY_ID": "local-cluster", "AWS_SECRET_ACCESS_KEY": "local-cluster-secret"}
@@ -215,6 +217,10 @@ def test_helm_install_waits_for_the_migrations_hook_and_every_deployment(k8s: Lo
         available = {c["type"]: c["status"] for c in deployment["status"]["conditions"]}
         assert available.get("Available") == "True", (deployment["metadata"]["name"], deployment["status"])
         assert deployment["status"]["readyReplicas"] == deployment["spec"]["replicas"] >= 1
+    for name in POLLERS:  # the chart's replica count, every pod ready, not left to an autoscaler
+        deployment = get(k8s, "deployment", name)
+        assert deployment["status"].get("availableReplicas") == deployment["spec"]["replicas"] >= 1, deployment["status"]
+        assert not [h for h in get(k8s, "hpa")["items"] if h["spec"]["scaleTargetRef"]["name"] == name]
     pods = get(k8s, "pods")["items"]
     assert pods and all(p["spec"].get("nodeName", "").startswith("kwok-node-") for p in pods)
     assert all(p["status"]["phase"] == "Running" for p in pods), [p["status"]["phase"] for p in pods]
@@ -224,7 +230,7 @@ def test_pdbs_network_policies_and_keda_objects_are_accepted(k8s: LocalCluster, 
     pdbs = {p["metadata"]["name"] for p in get(k8s, "poddisruptionbudgets.policy")["items"]}
     assert set(DEPLOYMENTS) <= pdbs
     policies = {p["metadata"]["name"] for p in get(k8s, "networkpolicies.networking.k8s.io")["items"]}
-    assert {f"{RELEASE}-default-deny", *DEPLOYMENTS} <= policies, policies
+    assert {f"{RELEASE}-default-deny", f"{RELEASE}-webhook-deliverer-egress", *DEPLOYMENTS} <= policies, policies
     # KEDA read the ScaledObject, made its HPA and can read the queue.
     scaled = wait_for("the ScaledObject to be Ready", lambda: (
         (so := get(k8s, "scaledobject", WORKER))
