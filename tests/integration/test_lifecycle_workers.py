@@ -110,3 +110,27 @@ def test_a_delivery_whose_call_is_deleted_first_is_cancelled_and_keeps_nothing(a
         assert not receiver.received
     finally:
         receiver.stop()
+
+
+def test_the_lifecycle_worker_is_not_ready_while_s3_is_unreachable(stack: Any, admin: Any) -> None:
+    """It deletes recordings: PostgreSQL alone is not enough to be ready. Its own readiness
+    checks in the shared monitor, against the stack's PostgreSQL and S3, and against an S3
+    endpoint nothing listens on."""
+    from callsight.aws import s3_client
+    from callsight.health import DependencyMonitor
+    from callsight_stack.servers import free_port
+    from callsight_worker.lifecycle.__main__ import readiness_checks
+
+    cache = StatusCache(stack.env["CALLSIGHT_REDIS_URL"])
+    reachable = AudioStore(clients_from_env(stack.env)[0], "callsight")
+    ready, checks = DependencyMonitor(readiness_checks(admin.engine, reachable, cache)).check_now()
+    assert ready and checks == {"postgres": "ok", "s3": "ok", "redis": "ok"}, checks
+
+    nowhere = s3_client(f"http://127.0.0.1:{free_port()}", "us-east-1", connect_timeout=1, max_attempts=1)
+    unreachable = AudioStore(nowhere, "callsight")
+    ready, checks = DependencyMonitor(readiness_checks(admin.engine, unreachable, cache)).check_now()
+    assert not ready and checks["s3"].startswith("down") and checks["postgres"] == "ok", checks
+    # a missing bucket is as bad as no S3 at all
+    ready, checks = DependencyMonitor(readiness_checks(admin.engine, AudioStore(clients_from_env(stack.env)[0],
+                                                                                unique("no-bucket")), cache)).check_now()
+    assert not ready and checks["s3"].startswith("down"), checks

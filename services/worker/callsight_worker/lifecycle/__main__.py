@@ -9,6 +9,8 @@ import sys
 import threading
 from collections.abc import Callable
 
+from sqlalchemy import Engine
+
 from callsight.aws import s3_client
 from callsight.db.deletions_repo import DeletionRepository
 from callsight.db.engine import make_engine
@@ -25,6 +27,21 @@ from callsight_worker.lifecycle.retention import RetentionReaper
 from callsight_worker.lifecycle.settings import LifecycleSettings
 
 log = logging.getLogger("callsight_worker.lifecycle")
+
+
+def _require(ok: bool, message: str) -> None:
+    if not ok:
+        raise ConnectionError(message)
+
+
+def readiness_checks(engine: Engine, store: AudioStore, cache: StatusCache) -> list[Check]:
+    """Ready = it can finish a deletion: PostgreSQL (the tombstones and rows) and S3 (the
+    recordings it deletes). Redis only holds cached statuses it evicts: degraded without it."""
+    return [
+        Check("postgres", postgres_probe(engine)),
+        Check("s3", store.ping),
+        Check("redis", lambda: _require(cache.ping(), "redis does not answer"), required=False),
+    ]
 
 
 def every(interval_s: float, stop: threading.Event, work: Callable[[], object], name: str) -> None:
@@ -47,12 +64,13 @@ def main() -> int:
     setup_tracing(settings.otel_service_name or "callsight-lifecycle", kind=settings.otel_traces_exporter)
     engine = make_engine(settings.database_url.get_secret_value(), pool_size=2)
     store = AudioStore(s3_client(settings.s3_endpoint_url, settings.aws_region), settings.s3_bucket)
-    finisher = DeletionFinisher(DeletionRepository(engine), store, StatusCache(settings.redis_url.get_secret_value()))
+    cache = StatusCache(settings.redis_url.get_secret_value())
+    finisher = DeletionFinisher(DeletionRepository(engine), store, cache)
     reaper = RetentionReaper(RetentionRepository(engine), store, finisher, settings.retention_batch)
     stop = threading.Event()
 
     # checked in the background like every other service's, never on the probe's request
-    monitor = DependencyMonitor([Check("postgres", postgres_probe(engine))]).start()
+    monitor = DependencyMonitor(readiness_checks(engine, store, cache)).start()
 
     def on_signal(signum: int, frame: object) -> None:
         log.info("signal %d: stopping after the current batch", signum)
