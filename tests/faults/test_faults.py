@@ -59,6 +59,18 @@ def wait_for(check: Callable[[], bool], timeout_s: float, what: str) -> None:
     raise AssertionError(f"timed out waiting for {what}")
 
 
+def wait_for_answer(ask: Callable[[], requests.Response], good: Callable[[requests.Response], bool],
+                    timeout_s: float, what: str) -> requests.Response:
+    deadline = time.monotonic() + timeout_s
+    while True:
+        answer = ask()
+        if good(answer):
+            return answer
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what} (last: {answer.status_code} {answer.text[:200]})")
+        time.sleep(0.3)
+
+
 def ready(fapi: Api) -> bool:
     return requests.get(f"{fapi.ops_url}/readyz", timeout=3).status_code == 200
 
@@ -115,6 +127,8 @@ def test_a_deletion_during_an_s3_outage_waits_and_is_finished_when_s3_is_back(
     assert fapi.upload(short_wav, call_id=call_id, language="en-US").status_code == 201
     assert fapi.wait_final(call_id, timeout_s=180)["status"] == "Done"
     uid = scalar(db, "SELECT uid FROM calls WHERE org_id = 'demo' AND call_id = :c", c=call_id)
+    lifecycle_ops = f"http://127.0.0.1:{fstack.running['lifecycle'].spec.env['OPS_PORT']}"
+    assert requests.get(f"{lifecycle_ops}/readyz", timeout=3).status_code == 200
     fstack.hold("seaweedfs")
     try:
         assert fapi.send("DELETE", f"/api/calls/{call_id}").status_code == 204
@@ -123,8 +137,14 @@ def test_a_deletion_during_an_s3_outage_waits_and_is_finished_when_s3_is_back(
                  "a failed attempt to finish the deletion")
         assert scalar(db, "SELECT finished_at FROM call_deletions WHERE call_uid = :u", u=uid) is None
         assert "S3" in scalar(db, "SELECT last_error FROM call_deletions WHERE call_uid = :u", u=uid)
+        # and it says so: not ready (what takes it out of a Kubernetes rollout), naming S3
+        answer = wait_for_answer(lambda: requests.get(f"{lifecycle_ops}/readyz", timeout=3),
+                                 lambda r: r.status_code == 503, 30, "the lifecycle worker not ready without S3")
+        assert answer.json()["checks"]["s3"].startswith("down") and answer.json()["checks"]["postgres"] == "ok"
     finally:
         fstack.release("seaweedfs")
+    wait_for(lambda: requests.get(f"{lifecycle_ops}/readyz", timeout=3).status_code == 200, 60,
+             "the lifecycle worker ready again with S3 back")
     wait_for(lambda: scalar(db, "SELECT finished_at FROM call_deletions WHERE call_uid = :u", u=uid) is not None, 90,
              "the deletion to be finished once S3 is back")
     assert scalar(db, "SELECT count(*) FROM calls WHERE uid = :u", u=uid) == 0
