@@ -11,6 +11,7 @@ times, each followed by 25 minutes of line noise (a long hold): 40 minutes of sp
 
 from __future__ import annotations
 
+import hashlib
 import json
 import resource
 import subprocess
@@ -44,14 +45,20 @@ LINES_PER_MINUTE = 11.5  # main lines of the generated script per minute of call
 
 
 def real_call(minutes: float, out: Path = DATA) -> tuple[Path, dict[str, Any]]:
-    """A stereo real-speech call of about `minutes` (cached by name)."""
+    """A stereo real-speech call of about `minutes`, rendered again only when its script changed
+    (the rendered file is kept beside a fingerprint of the script it came from)."""
     name = f"speed-{minutes:g}min"
     path = out / f"{name}.echo30-ulaw.wav"
     truth = path.with_suffix(".truth.json")
-    if path.exists() and truth.exists():
-        return path, json.loads(truth.read_text())
     s = script.generate(name, pools.english_michael(), seed=11, lines=max(16, round(minutes * LINES_PER_MINUTE)))
-    return render.render(s, render.CONDITIONS["echo30-ulaw"], out, seed=3, pause_s=TimelineConfig().pause_s)
+    print_ = hashlib.sha256(repr([(p.speaker, p.clip.key, round(p.start, 3), p.kind) for p in s.placements])
+                            .encode()).hexdigest()
+    stamp = path.with_suffix(".script")
+    if path.exists() and truth.exists() and stamp.exists() and stamp.read_text() == print_:
+        return path, json.loads(truth.read_text())
+    rendered = render.render(s, render.CONDITIONS["echo30-ulaw"], out, seed=3, pause_s=TimelineConfig().pause_s)
+    stamp.write_text(print_)
+    return rendered
 
 
 def cpu_seconds() -> float:
@@ -237,9 +244,9 @@ def _padded(regions: list[tuple[float, float]], cfg: speech_channels.SpeechConfi
 def four_hour_call(out: Path = DATA, repeats: int = 8, hold_min: float = 25.0) -> Path:
     """The 5-minute call, then `hold_min` of line noise, `repeats` times: a 16-bit 8 kHz stereo WAV."""
     path = out / "speed-4h.wav"
-    if path.exists():
-        return path
     call, _ = real_call(5.0)
+    if path.exists() and path.stat().st_mtime >= call.stat().st_mtime:  # made from this 5-minute call
+        return path
     import av
 
     with av.open(str(call)) as container:

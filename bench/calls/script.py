@@ -104,9 +104,12 @@ def generate(name: str, pools: Pools, seed: int, lines: int = 16) -> Script:
         else:
             current = Placement(speaker, clip, t, "reply" if reply else "line")
         script.placements.append(current)
-        # a backchannel of the listener inside a long line
+        # a backchannel of the listener inside a long line, unless the listener cuts into that
+        # line next: the interruption would start while its own backchannel still sounds
         listener_pool = pools.customer_backchannels if speaker == OPERATOR else pools.operator_backchannels
-        if backchannels_left and listener_pool and clip.duration >= 4.0 and not interrupting and rng.random() < 0.8:
+        interrupted_next = bool(interrupts_due) or i + 1 in interrupt_at
+        if (backchannels_left and listener_pool and clip.duration >= 4.0 and not interrupting and rng.random() < 0.8
+                and not interrupted_next):
             bc = listener_pool[backchannels_left % len(listener_pool)]
             at = _inside_speech(clip, bc.duration, rng)
             if at is not None:

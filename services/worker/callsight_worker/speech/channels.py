@@ -84,7 +84,8 @@ def analyse(channels: list[Audio], cfg: SpeechConfig | None = None) -> list[Chan
     levels = [activity.band_levels(c) for c in channels]
     n = min((x.size for x in levels), default=0)
     levels = [x[:n] for x in levels]
-    probs = [p[:n] for p in _speech_probabilities(channels)]
+    probs = [activity.second_look(c, lv, p[:n], confirm=cfg.vad_confirm, above_floor_db=cfg.sound_above_floor_db)
+             for c, lv, p in zip(channels, levels, _speech_probabilities(channels), strict=True)]
     heard = [activity.speech_frames(lv, p, strong=cfg.vad_strong, confirm=cfg.vad_confirm,
                                     above_floor_db=cfg.sound_above_floor_db)
              for lv, p in zip(levels, probs, strict=True)]
