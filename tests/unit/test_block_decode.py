@@ -107,6 +107,11 @@ def test_the_words_of_a_window_go_back_to_their_channel_and_moment() -> None:
     assert [(c, s.text, s.start, s.end) for c, s in placed] == [(0, "thank you", pytest.approx(100.1), 101.9),
                                                                  (1, "hi there", pytest.approx(40.2), 42.8)]
     assert [w.text for w in placed[1][1].words] == ["hi", "there"]
+    # faster-whisper's times can be numpy floats: what goes on must be plain floats (it ends up in JSON)
+    numpy_times = _segment([("hello", 60.1, 60.5)])
+    numpy_times.words[0].start, numpy_times.words[0].end = np.float64(60.1), np.float64(60.5)
+    (_, hello), = _placed(numpy_times, window, 60.0)
+    assert all(type(x) is float for x in (hello.start, hello.end, hello.words[0].start, hello.words[0].end))
     # a word straddling two pieces goes where its middle is, its time held inside that piece
     (channel, one), = _placed(_segment([("so", 61.0, 62.4)]), window, 60.0)
     assert channel == 0 and (one.start, one.end) == (pytest.approx(101.0), 102.0)

@@ -3,6 +3,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import numpy as np
 import pytest
 
 from callsight_worker.analysis._text import normalise
@@ -202,6 +203,17 @@ def test_max_silence_and_talk_share():
     assert item_result(r, "share").passed is False  # 30 / 38 = 79%
     assert item_result(r, "share80").passed is True
     assert r.score == pytest.approx(100 * 2 / 5)
+
+
+def test_verdicts_are_plain_booleans_when_times_are_numpy_floats():
+    # a worker stores the card as JSON: numpy's bool would fail it ("Object of type bool is not
+    # JSON serializable", a Failed call)
+    f64 = np.float64
+    t = call([turn(OP, f64(0), f64(30)), turn(CU, f64(42), f64(50))], duration=f64(50))
+    r = evaluate(t, form({"id": "s", "kind": "max_silence_s", "limit": 10, "weight": 1},
+                         {"id": "share", "kind": "max_operator_talk_share", "limit": 0.65, "weight": 1}))
+    assert [type(i.passed) for i in r.items] == [bool, bool]
+    json.dumps(r.to_dict())
 
 
 def test_talk_share_not_applicable_on_mono_is_left_out_of_score():

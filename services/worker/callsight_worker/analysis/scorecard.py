@@ -219,7 +219,7 @@ def evaluate_item(
         assert item.limit is not None
         gap = metrics.longest_gap
         longest = gap.duration if gap else 0.0
-        res.passed = longest <= item.limit
+        res.passed = bool(longest <= item.limit)
         res.detail = f"longest silence {longest:.1f} s (limit {item.limit:g} s)"
         if gap and not res.passed:
             res.evidence = [Evidence(None, None, gap.start, f"silence of {longest:.1f} s")]
@@ -229,7 +229,7 @@ def evaluate_item(
         if op is None or metrics.speaker_mode not in SEPARATED_MODES:
             res.detail = "not applicable: speakers are not separated (mono)"
         else:
-            res.passed = op.talk_share <= item.limit
+            res.passed = bool(op.talk_share <= item.limit)
             res.detail = f"operator talk share {op.talk_share:.0%} (limit {item.limit:.0%})"
     return res
 

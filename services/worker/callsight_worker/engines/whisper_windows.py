@@ -76,8 +76,8 @@ class Window:
     def moment(self, k: int, at: float) -> float:
         """Second `at` of the window as a moment on the channel of piece `k`, held inside the piece."""
         piece = self.pieces[k]
-        inside = min(max(at * SAMPLE_RATE - float(self._bounds()[k]), 0.0), float(piece.size))
-        return (piece.start + inside) / SAMPLE_RATE
+        inside = min(max(float(at) * SAMPLE_RATE - float(self._bounds()[k]), 0.0), float(piece.size))
+        return float((piece.start + inside) / SAMPLE_RATE)  # a plain float: it ends up in JSON
 
 
 def _quietest_cut(audio: Audio, start: int) -> int:
