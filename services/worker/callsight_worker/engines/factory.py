@@ -52,7 +52,8 @@ class EngineRegistry:
         if not self.settings.diarization:
             return None
         try:
-            return speaker_encoder.load(str(self.settings.speaker_model_path))
+            # as many cores as the call's transcription: it runs after it, on the same call
+            return speaker_encoder.load(str(self.settings.speaker_model_path), self.settings.whisper_threads)
         except SpeakerModelError:
             log.error("speaker model missing in %s: mono calls stay 'mixed'", self.settings.speaker_model_path)
             return None

@@ -22,27 +22,39 @@ Pure functions over arrays; the encoder is passed in.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any, Protocol
 
 import numpy as np
 import numpy.typing as npt
 
+from callsight_worker.cpus import blas_threads
 from callsight_worker.engines.base import SAMPLE_RATE, Audio, Word
 from callsight_worker.speech.activity import HOP_S
 from callsight_worker.speech.channels import ChannelSpeech
 from callsight_worker.speech.crosstalk import regions
-from callsight_worker.speech.mel import power_mel
 
 Labels = npt.NDArray[np.int16]
 VOICE_NAMES = "ABCD"
 MAX_SPEAKERS = 4
+MAX_AGGLOMERATED = 600  # segments clustered bottom-up (15 min of speech); the rest join by centroid
 
 
 class Encoder(Protocol):
-    name: str
+    """A voiceprint model: 40-band mel frames of a segment, then one embedding per segment.
 
-    def embed(self, segments: list[npt.NDArray[np.float32]]) -> npt.NDArray[np.float32]: ...
+    The two steps are apart so that the call's mel frames are computed once and serve
+    both the voiceprints and the spectral profiles."""
+
+    name: str
+    threads: int | None  # cores its matrix products, and the diarization's, may use (None: all)
+
+    def features(self, samples: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]: ...
+
+    def level_gain(self, samples: npt.NDArray[np.float32]) -> float: ...
+
+    def embed_features(self, mels: Sequence[npt.NDArray[np.float32]]) -> npt.NDArray[np.float32]: ...
 
 
 @dataclass(frozen=True)
@@ -109,29 +121,36 @@ def cut_segments(speech: ChannelSpeech, cfg: DiarizationConfig) -> list[tuple[fl
 
 
 def _agglomerate(similarity: npt.NDArray[np.float64], k: int) -> npt.NDArray[np.intp]:
-    """Average-linkage clustering on a similarity matrix, down to `k` clusters."""
+    """Average-linkage clustering on a similarity matrix, down to `k` clusters.
+
+    n - k merges, each a scan of the n x n matrix: keep n to `MAX_AGGLOMERATED`."""
     n = similarity.shape[0]
     groups: list[list[int]] = [[i] for i in range(n)]
     link = similarity.astype(np.float64).copy()
     np.fill_diagonal(link, -np.inf)
     sizes = np.ones(n)
-    alive = np.ones(n, dtype=bool)
-    while len([g for g in groups if g]) > k:
-        masked = np.where(alive[:, None] & alive[None, :], link, -np.inf)
-        i, j = np.unravel_index(int(np.argmax(masked)), masked.shape)
+    for _ in range(n - k):
+        i, j = np.unravel_index(int(np.argmax(link)), link.shape)
         a, b = int(min(i, j)), int(max(i, j))
         # average linkage: the merged row is the size-weighted mean of the two rows
         link[a] = (link[a] * sizes[a] + link[b] * sizes[b]) / (sizes[a] + sizes[b])
         link[:, a] = link[a]
         link[a, a] = -np.inf
+        link[b, :] = link[:, b] = -np.inf  # b is gone
         sizes[a] += sizes[b]
-        alive[b] = False
         groups[a] += groups[b]
         groups[b] = []
     labels = np.zeros(n, dtype=np.intp)
     for index, members in enumerate(g for g in groups if g):
         labels[members] = index
     return labels
+
+
+def _spread(indices: npt.NDArray[np.intp], most: int) -> npt.NDArray[np.intp]:
+    """At most `most` of `indices`, evenly spread over them (over the call, as they are in time order)."""
+    if indices.size <= most:
+        return indices
+    return indices[np.unique(np.linspace(0, indices.size - 1, most).round().astype(np.intp))]
 
 
 def _centroids(embeddings: npt.NDArray[np.float32], labels: npt.NDArray[np.intp], k: int,
@@ -149,19 +168,25 @@ def unit_rows(x: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
     return (x / (np.linalg.norm(x, axis=1, keepdims=True) + 1e-9)).astype(np.float32)
 
 
-def spectral_profiles(segments: list[npt.NDArray[np.float32]]) -> npt.NDArray[np.float32]:
-    """Mean and spread of each segment's cepstrum (19 MFCCs), standardised over the call.
+def spectral_profiles(mels: Sequence[npt.NDArray[np.float32]],
+                      gains: Sequence[float] | None = None) -> npt.NDArray[np.float32]:
+    """Mean and spread of each segment's cepstrum (19 MFCCs of its 40-band mel frames),
+    standardised over the call.
 
     The line and the handset colour a voice as much as the throat does: on one track the
     operator's headset and the customer's phone sound different even when a voiceprint
-    model, trained to ignore the channel, hears two alike voices.
+    model, trained to ignore the channel, hears two alike voices. The mel frames are the
+    encoder's (`Encoder.features`), raised by `gains` (amplitude) when quiet: the log's
+    floor is raised with them, so the profile is that of the segment as recorded (the
+    floor matters: it flattens a quiet speaker's weak bands; the 0th coefficient, which
+    the gain moves, is left out).
     """
     k = np.arange(40)
     dct = (np.cos(np.pi / 40 * (k[None, :] + 0.5) * np.arange(20)[:, None]) * np.sqrt(2 / 40)).astype(np.float32)
     rows = []
-    for x in segments:
-        mel = power_mel(x, SAMPLE_RATE, n_fft=512, win_length=400, hop=160, n_mels=40)
-        cep = (np.log(mel + 1e-8) @ dct.T)[:, 1:] if mel.shape[0] else np.zeros((1, 19), np.float32)
+    for mel, gain in zip(mels, gains if gains is not None else [1.0] * len(mels), strict=True):
+        floor = np.float32(1e-8 * gain * gain)
+        cep = (np.log(mel + floor) @ dct.T)[:, 1:] if mel.shape[0] else np.zeros((1, 19), np.float32)
         rows.append(np.concatenate([cep.mean(axis=0), cep.std(axis=0)]))
     out = np.asarray(rows, dtype=np.float32)
     out = (out - out.mean(axis=0)) / (out.std(axis=0) + 1e-6)
@@ -188,7 +213,9 @@ def cluster(embeddings: npt.NDArray[np.float32], durations: npt.NDArray[np.float
     centred = unit_rows(embeddings - np.average(embeddings, axis=0, weights=weights)[None, :])
     if profiles is not None:
         centred = unit_rows(np.hstack([centred, profiles]))
-    core = np.flatnonzero(shaping)
+    # a long call: the voices are found on segments spread over it, the refinement below
+    # then places every segment (agglomeration costs the cube of its segments)
+    core = _spread(np.flatnonzero(shaping), MAX_AGGLOMERATED)
     labels = np.zeros(n, dtype=np.intp)
     if core.size > k:
         labels[core] = _agglomerate((centred[core] @ centred[core].T).astype(np.float64), k)
@@ -227,9 +254,12 @@ def diarize(samples: Audio, speech: ChannelSpeech, encoder: Encoder, cfg: Diariz
         return Diarization(False, f"too little speech to tell voices apart ({spoken:.1f} s)", empty, 0)
     spans = cut_segments(speech, cfg)
     pieces = [samples[int(a * SAMPLE_RATE):int(b * SAMPLE_RATE)] for a, b in spans]
-    embeddings = encoder.embed(pieces)
     durations = np.array([b - a for a, b in spans], dtype=np.float64)
-    labels, centroids = cluster(embeddings, durations, cfg, spectral_profiles(pieces))
+    with blas_threads(encoder.threads):
+        mels = [encoder.features(x) for x in pieces]  # once, for the voiceprints and the profiles
+        embeddings = encoder.embed_features(mels)
+        profiles = spectral_profiles(mels, [encoder.level_gain(x) for x in pieces])
+        labels, centroids = cluster(embeddings, durations, cfg, profiles)
     k = centroids.shape[0]
     scores = embeddings @ centroids.T  # raw similarity: margins mean the same on every call
     # a voice with too little speech is not a speaker: its segments join the nearest other voice
@@ -283,7 +313,9 @@ def word_voices(words: list[Word], diarization: Diarization) -> list[int]:
             out.append(int(np.bincount(window).argmax()))
         elif spoken.size:
             mid = int(((w.start + w.end) / 2) / HOP_S)
-            out.append(int(labels[spoken[np.argmin(np.abs(spoken - mid))]]))
+            at = int(np.searchsorted(spoken, mid))  # the nearest spoken frame: just before or at/after
+            near = min((x for x in (at - 1, at) if 0 <= x < spoken.size), key=lambda x: abs(int(spoken[x]) - mid))
+            out.append(int(labels[spoken[near]]))
         else:
             out.append(0)
     return out
