@@ -15,8 +15,8 @@ import numpy.typing as npt
 import pytest
 from threadpoolctl import threadpool_info
 
-from callsight_worker.cpus import blas_threads
 from callsight_worker.speech import speaker_encoder as se
+from callsight_worker.speech.blas import blas_threads
 from callsight_worker.speech.diarization import DiarizationConfig, cluster, spectral_profiles
 from callsight_worker.speech.mel import power_mel
 

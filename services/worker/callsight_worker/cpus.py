@@ -10,11 +10,7 @@ from __future__ import annotations
 
 import math
 import os
-from contextlib import AbstractContextManager, nullcontext
-from functools import cache
 from pathlib import Path
-
-from threadpoolctl import ThreadpoolController
 
 CGROUP = Path("/sys/fs/cgroup")
 
@@ -44,20 +40,3 @@ def available_cpus(root: Path = CGROUP) -> int:
     if quota is not None:
         cores = min(cores, math.ceil(quota))
     return max(1, cores)
-
-
-@cache
-def _blas() -> ThreadpoolController:
-    return ThreadpoolController()  # the BLAS libraries loaded now (numpy's), found once
-
-
-def blas_threads(limit: int | None) -> AbstractContextManager[object]:
-    """numpy's BLAS on at most `limit` cores inside the block (None: as it was).
-
-    OpenBLAS starts a thread per core of the node, not of the worker's share: on a shared
-    or loaded node its threads wait on each other, and the small matrix products of the
-    speaker encoder ran 2-10x slower on 2 threads than on 1 (docs/diarization.md).
-    """
-    if limit is None:
-        return nullcontext()
-    return _blas().limit(limits=max(1, limit), user_api="blas")

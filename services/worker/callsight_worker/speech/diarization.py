@@ -29,9 +29,9 @@ from typing import Any, Protocol
 import numpy as np
 import numpy.typing as npt
 
-from callsight_worker.cpus import blas_threads
 from callsight_worker.engines.base import SAMPLE_RATE, Audio, Word
 from callsight_worker.speech.activity import HOP_S
+from callsight_worker.speech.blas import blas_threads
 from callsight_worker.speech.channels import ChannelSpeech
 from callsight_worker.speech.crosstalk import regions
 

@@ -31,7 +31,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from callsight_worker.cpus import blas_threads
+from callsight_worker.speech.blas import blas_threads
 from callsight_worker.speech.mel import power_mel
 
 PACKAGE = "Resemblyzer==0.1.4"
