@@ -93,9 +93,10 @@ def test_batched_voiceprints_equal_each_segments_own(encoder: se.SpeakerEncoder,
 
 
 def test_each_segment_gets_its_windows_and_a_short_one_is_padded_to_one() -> None:
-    windows, owners = se.windows_of(_mels(3, [40, 160, 400]))
-    # 400 frames: windows at 0, 80, 160, 240 (the one at 320 would be short and is dropped)
-    assert owners.tolist() == [0, 1, 2, 2, 2, 2]
+    windows, owners = se.windows_of(_mels(3, [40, 160, 400, 300]))
+    # 400 frames: windows at 0, 80, 160, 240; 300 frames: at 0 and 80 (the one at 160
+    # would hold 140 frames: left out, its frames are in the window before)
+    assert owners.tolist() == [0, 1, 2, 2, 2, 2, 3, 3]
     assert all(w.shape == (se.WINDOW_FRAMES, se.N_MELS) for w in windows)
     assert not windows[0][40:].any()
 
