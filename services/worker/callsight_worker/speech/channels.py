@@ -25,6 +25,7 @@ class SpeechConfig:
     vad_strong: float = 0.5  # Silero probability that is speech on its own
     vad_confirm: float = 0.25  # ... that makes a whole sound around it speech
     sound_above_floor_db: float = 12.0  # a sound Silero is sure about somewhere is speech as a whole
+    sound_above_noise_db: float = 6.0  # ... on a noisy line, where the voice stands less far out
     # regions sent to an engine: own speech joined across short gaps, padded on both sides
     region_join_gap_s: float = 0.3
     region_pad_s: float = 0.25
@@ -84,11 +85,13 @@ def analyse(channels: list[Audio], cfg: SpeechConfig | None = None) -> list[Chan
     levels = [activity.band_levels(c) for c in channels]
     n = min((x.size for x in levels), default=0)
     levels = [x[:n] for x in levels]
-    probs = [activity.second_look(c, lv, p[:n], confirm=cfg.vad_confirm, above_floor_db=cfg.sound_above_floor_db)
-             for c, lv, p in zip(channels, levels, _speech_probabilities(channels), strict=True)]
-    heard = [activity.speech_frames(lv, p, strong=cfg.vad_strong, confirm=cfg.vad_confirm,
-                                    above_floor_db=cfg.sound_above_floor_db)
-             for lv, p in zip(levels, probs, strict=True)]
+    first = [p[:n] for p in _speech_probabilities(channels)]
+    above = [activity.sound_threshold_db(lv, p, most=cfg.sound_above_floor_db, least=cfg.sound_above_noise_db)
+             for lv, p in zip(levels, first, strict=True)]
+    probs = [activity.second_look(c, lv, p, confirm=cfg.vad_confirm, above_floor_db=a)
+             for c, lv, p, a in zip(channels, levels, first, above, strict=True)]
+    heard = [activity.speech_frames(lv, p, strong=cfg.vad_strong, confirm=cfg.vad_confirm, above_floor_db=a)
+             for lv, p, a in zip(levels, probs, above, strict=True)]
     out: list[ChannelSpeech] = []
     for i, (lv, h) in enumerate(zip(levels, heard, strict=True)):
         leak = echo = None
