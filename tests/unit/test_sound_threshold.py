@@ -25,9 +25,21 @@ def test_a_line_whose_voiceless_frames_are_not_steady_keeps_twelve_db() -> None:
     levels, probability = _channel(-69, -25)
     rng = np.random.default_rng(4)
     quiet = np.flatnonzero(probability < 0.5)
-    echo = rng.choice(quiet, quiet.size // 10, replace=False)  # the other side's echo, 25 dB down
-    levels[echo] = -50 + rng.normal(0, 3.0, echo.size)
+    bursts = rng.choice(quiet, quiet.size // 5, replace=False)  # breaths and clicks, 20 dB up
+    levels[bursts] = -49 + rng.normal(0, 3.0, bursts.size)
     assert sound_threshold_db(levels, probability) == 12.0
+
+
+def test_the_other_sides_echo_is_not_background() -> None:
+    levels, probability = _channel(-69, -25)
+    rng = np.random.default_rng(4)
+    quiet = np.flatnonzero(probability < 0.5)
+    echo = rng.choice(quiet, quiet.size // 5, replace=False)  # the other side, 25 dB down
+    levels[echo] = -50 + rng.normal(0, 3.0, echo.size)
+    other_talking = np.zeros(levels.size, dtype=bool)
+    other_talking[echo] = True
+    assert sound_threshold_db(levels, probability) == 12.0
+    assert sound_threshold_db(levels, probability, other_talking=other_talking) == 6.0
 
 
 def test_a_noisy_line_asks_less_but_stays_clear_of_its_noise() -> None:

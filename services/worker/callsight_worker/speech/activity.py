@@ -81,23 +81,26 @@ def noise_floor(levels: Frames, percentile: float = 10.0) -> float:
 
 
 def sound_threshold_db(levels: Frames, probability: Frames, most: float = 12.0, least: float = 6.0,
-                       steady_db: float = 6.0) -> float:
+                       steady_db: float = 6.0, other_talking: npt.NDArray[np.bool_] | None = None) -> float:
     """How far over the noise floor a frame must be to belong to a sound: `most`, or `least`
     on a line whose background is steady.
 
     With steady background noise 15 dB under the voice, a voice's softer syllables never got
     12 dB over it, so its onsets and the stretches between loud syllables were lost (talk time
     under-measured by 10-15%, talk share off by 3-4.8 points on the benchmark's noisy calls).
-    A background is steady when 95% of the frames Silero hears no voice in stay within
-    `steady_db` of the floor (the benchmark's noisy lines: 2.8-4.1 dB; a quiet digital line
-    1.7-2.4 dB; lines carrying the other side's echo 15-24 dB). Where
-    they do not (echo of the other side, breaths and clicks between a talker's words, a
-    recording that is mostly speech), a sound keeps to `most`.
+    A background is steady when 90% of the frames Silero hears no voice in, and where the
+    other side is not talking (`other_talking`: its echo is no background), stay within
+    `steady_db` of the floor: the benchmark's noisy lines 2.3-2.9 dB, quiet digital lines and
+    lines with echo 1.3-5 dB. Where they do not (breaths and clicks between a talker's words,
+    a recording that is mostly speech), a sound keeps to `most`.
     """
-    quiet = levels[probability[: levels.size] < 0.1]
+    voiceless = probability[: levels.size] < 0.1
+    if other_talking is not None:
+        voiceless = voiceless & ~other_talking[: levels.size]
+    quiet = levels[voiceless]
     if quiet.size < 100:  # under a second without a voice: nothing to tell the background by
         return most
-    spread = float(np.percentile(quiet, 95)) - noise_floor(levels)
+    spread = float(np.percentile(quiet, 90)) - noise_floor(levels)
     return least if spread <= steady_db else most
 
 

@@ -86,8 +86,10 @@ def analyse(channels: list[Audio], cfg: SpeechConfig | None = None) -> list[Chan
     n = min((x.size for x in levels), default=0)
     levels = [x[:n] for x in levels]
     first = [p[:n] for p in _speech_probabilities(channels)]
-    above = [activity.sound_threshold_db(lv, p, most=cfg.sound_above_floor_db, least=cfg.sound_above_noise_db)
-             for lv, p in zip(levels, first, strict=True)]
+    talking = [p >= cfg.vad_strong for p in first]
+    above = [activity.sound_threshold_db(lv, p, most=cfg.sound_above_floor_db, least=cfg.sound_above_noise_db,
+                                         other_talking=talking[1 - i] if len(channels) == 2 else None)
+             for i, (lv, p) in enumerate(zip(levels, first, strict=True))]
     probs = [activity.second_look(c, lv, p, confirm=cfg.vad_confirm, above_floor_db=a)
              for c, lv, p, a in zip(channels, levels, first, above, strict=True)]
     heard = [activity.speech_frames(lv, p, strong=cfg.vad_strong, confirm=cfg.vad_confirm, above_floor_db=a)
