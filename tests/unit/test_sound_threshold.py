@@ -21,21 +21,24 @@ def _channel(noise_db: float, speech_db: float, speech_share: float = 0.4) -> tu
     return levels, probability
 
 
-def test_a_line_whose_voiceless_frames_are_not_steady_keeps_twelve_db() -> None:
-    levels, probability = _channel(-69, -25)
+def _with_bursts(levels: np.ndarray, probability: np.ndarray, db: float) -> np.ndarray:
+    """A fifth of the voiceless frames raised to `db` (breaths, clicks, the other side's echo); their indexes."""
     rng = np.random.default_rng(4)
     quiet = np.flatnonzero(probability < 0.5)
-    bursts = rng.choice(quiet, quiet.size // 5, replace=False)  # breaths and clicks, 20 dB up
-    levels[bursts] = -49 + rng.normal(0, 3.0, bursts.size)
+    bursts = rng.choice(quiet, quiet.size // 5, replace=False)
+    levels[bursts] = db + rng.normal(0, 3.0, bursts.size)
+    return bursts
+
+
+def test_a_line_whose_voiceless_frames_are_not_steady_keeps_twelve_db() -> None:
+    levels, probability = _channel(-69, -25)
+    _with_bursts(levels, probability, -49)  # breaths and clicks, 20 dB up
     assert sound_threshold_db(levels, probability) == 12.0
 
 
 def test_the_other_sides_echo_is_not_background() -> None:
     levels, probability = _channel(-69, -25)
-    rng = np.random.default_rng(4)
-    quiet = np.flatnonzero(probability < 0.5)
-    echo = rng.choice(quiet, quiet.size // 5, replace=False)  # the other side, 25 dB down
-    levels[echo] = -50 + rng.normal(0, 3.0, echo.size)
+    echo = _with_bursts(levels, probability, -50)  # the other side, 25 dB down
     other_talking = np.zeros(levels.size, dtype=bool)
     other_talking[echo] = True
     assert sound_threshold_db(levels, probability) == 12.0
