@@ -104,7 +104,7 @@ READY_CHECKS = {
     "status": {"postgres", "redis"},
     "worker": {"model", "postgres", "sqs", "s3", "redis"},
     "analysis-worker": {"analysis", "postgres", "sqs"},
-    "lifecycle": {"postgres"},
+    "lifecycle": {"postgres", "s3", "redis"},  # it deletes recordings; Redis only degrades it
     "webhooks": {"postgres"},
 }
 
