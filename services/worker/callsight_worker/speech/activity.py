@@ -130,9 +130,9 @@ def sounds(levels: Frames, above_floor_db: float = 12.0, join_s: float = 0.2) ->
     return out
 
 
-def second_look(audio: Audio, levels: Frames, probability: Frames, confirm: float = 0.35,
-                above_floor_db: float = 12.0, lead_in_s: float = 0.1, max_s: float = 10.0) -> Frames:
-    """`probability`, where each sound Silero did not lean to speech anywhere in is heard again
+def second_look(audio: Audio, probability: Frames, spans: list[tuple[int, int]], confirm: float = 0.35,
+                lead_in_s: float = 0.1, max_s: float = 10.0) -> Frames:
+    """`probability`, where each sound (`spans`, from `sounds`) Silero did not lean to speech anywhere in is heard again
     from a fresh model state (from `lead_in_s` before it, its first `max_s`), keeping the higher value.
 
     Silero's recurrent state, after a long stretch of digital silence (a headset channel
@@ -143,7 +143,7 @@ def second_look(audio: Audio, levels: Frames, probability: Frames, confirm: floa
     out = probability.copy()
     lead = int(round(lead_in_s / HOP_S))
     longest = int(round(max_s / HOP_S))
-    for a, b in sounds(levels, above_floor_db):
+    for a, b in spans:
         if probability[a:b].max(initial=0.0) >= confirm:
             continue
         start = max(0, a - lead)
@@ -153,20 +153,20 @@ def second_look(audio: Audio, levels: Frames, probability: Frames, confirm: floa
     return out
 
 
-def speech_frames(levels: Frames, probability: Frames, strong: float = 0.5, confirm: float = 0.35,
-                  above_floor_db: float = 12.0, join_s: float = 0.2) -> npt.NDArray[np.bool_]:
+def speech_frames(probability: Frames, spans: list[tuple[int, int]], strong: float = 0.5,
+                  confirm: float = 0.35) -> npt.NDArray[np.bool_]:
     """Frames that carry speech: where Silero is sure, and whole sounds it is sure about somewhere.
 
     Silero alone misses real, clearly audible speech: on narrowband (8 kHz, G.711) audio a
     hoarse voice or a quiet customer often stays under 0.2 for seconds, and after a long
-    digital silence its state needs time to wake up. So a *sound* (frames at least
-    `above_floor_db` over the channel's noise floor, joined across dips shorter than
-    `join_s`) counts as speech as a whole when Silero leans to speech (`confirm`) in at
+    digital silence its state needs time to wake up. So a *sound* (`spans`, from `sounds`:
+    frames far enough over the channel's noise floor, joined across short dips) counts as
+    speech as a whole when Silero leans to speech (`confirm`) in at
     least one of its frames. Stationary noise stays at the floor and music never convinces Silero,
     so neither passes. (`second_look` first gives short sounds after a long silence a fair hearing.)
     """
     out = probability >= strong
-    for a, b in sounds(levels, above_floor_db, join_s):
+    for a, b in spans:
         if probability[a:b].max() >= confirm:
             out[a:b] = True
     return out

@@ -90,10 +90,10 @@ def analyse(channels: list[Audio], cfg: SpeechConfig | None = None) -> list[Chan
     above = [activity.sound_threshold_db(lv, p, most=cfg.sound_above_floor_db, least=cfg.sound_above_noise_db,
                                          other_talking=talking[1 - i] if len(channels) == 2 else None)
              for i, (lv, p) in enumerate(zip(levels, first, strict=True))]
-    probs = [activity.second_look(c, lv, p, confirm=cfg.vad_confirm, above_floor_db=a)
-             for c, lv, p, a in zip(channels, levels, first, above, strict=True)]
-    heard = [activity.speech_frames(lv, p, strong=cfg.vad_strong, confirm=cfg.vad_confirm, above_floor_db=a)
-             for lv, p, a in zip(levels, probs, above, strict=True)]
+    spans = [activity.sounds(lv, a) for lv, a in zip(levels, above, strict=True)]
+    probs = [activity.second_look(c, p, s, confirm=cfg.vad_confirm) for c, p, s in zip(channels, first, spans, strict=True)]
+    heard = [activity.speech_frames(p, s, strong=cfg.vad_strong, confirm=cfg.vad_confirm)
+             for p, s in zip(probs, spans, strict=True)]
     out: list[ChannelSpeech] = []
     for i, (lv, h) in enumerate(zip(levels, heard, strict=True)):
         leak = echo = None
