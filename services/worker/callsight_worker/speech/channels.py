@@ -82,10 +82,10 @@ class ChannelSpeech:
 def analyse(channels: list[Audio], cfg: SpeechConfig | None = None) -> list[ChannelSpeech]:
     """Own speech of each channel; with two channels, each is cleared of the other's echo."""
     cfg = cfg or SpeechConfig()
-    levels = [activity.band_levels(c) for c in channels]
-    n = min((x.size for x in levels), default=0)
-    levels = [x[:n] for x in levels]
-    first = [p[:n] for p in _speech_probabilities(channels)]
+    features = _features(channels)
+    n = min((lv.size for lv, _ in features), default=0)
+    levels = [lv[:n] for lv, _ in features]
+    first = [p[:n] for _, p in features]
     talking = [p >= cfg.vad_strong for p in first]
     above = [activity.sound_threshold_db(lv, p, most=cfg.sound_above_floor_db, least=cfg.sound_above_noise_db,
                                          other_talking=talking[1 - i] if len(channels) == 2 else None)
@@ -108,11 +108,16 @@ def analyse(channels: list[Audio], cfg: SpeechConfig | None = None) -> list[Chan
     return out
 
 
-def _speech_probabilities(channels: list[Audio]) -> list[activity.Frames]:
-    """Silero on every channel, the channels side by side on the cores the worker is given
-    (the model runs one thread per call and releases the GIL; it keeps no state between calls)."""
+def _features(channels: list[Audio]) -> list[tuple[activity.Frames, activity.Frames]]:
+    """Band levels and Silero's speech probability of every channel, the channels side by side
+    on the cores the worker is given (Silero runs one thread per call and numpy's FFT and
+    onnxruntime release the GIL; the model keeps no state between calls)."""
     workers = min(len(channels), available_cpus())
     if workers <= 1:
-        return [activity.speech_probability(c) for c in channels]
-    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="silero") as pool:
-        return list(pool.map(activity.speech_probability, channels))
+        return [_channel_features(c) for c in channels]
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="speech-features") as pool:
+        return list(pool.map(_channel_features, channels))
+
+
+def _channel_features(audio: Audio) -> tuple[activity.Frames, activity.Frames]:
+    return activity.band_levels(audio), activity.speech_probability(audio)

@@ -139,21 +139,25 @@ def smooth(mask: Mask, cfg: CrosstalkConfig) -> Mask:
 def _fill_runs(mask: Mask, value: bool, max_len: int, keep_edges: bool, only: Mask | None = None) -> None:
     """Invert runs of `value` no longer than `max_len` (leading/trailing runs kept if `keep_edges`).
 
-    With `only`, a run is inverted only if every frame of it is set in `only`.
+    With `only`, a run is inverted only if every frame of it is set in `only`. Runs are those
+    of the mask as given: inverting one never joins it to the next, which is of the other value.
     """
     n = mask.size
-    i = 0
-    while i < n:
-        if mask[i] != value:
-            i += 1
-            continue
-        j = i
-        while j < n and mask[j] == value:
-            j += 1
-        edge = i == 0 or j == n
-        if j - i <= max_len and not (keep_edges and edge) and (only is None or bool(only[i:j].all())):
-            mask[i:j] = not value
-        i = j
+    if n == 0:
+        return
+    edges = np.flatnonzero(np.diff(np.concatenate([[0], (mask == value).astype(np.int8), [0]])))
+    starts, ends = edges[::2], edges[1::2]
+    chosen = ends - starts <= max_len
+    if keep_edges:
+        chosen &= (starts > 0) & (ends < n)
+    if only is not None:
+        outside = np.concatenate([[0], np.cumsum(~only[:n], dtype=np.int64)])  # frames not in `only` before each
+        chosen &= outside[ends] == outside[starts]
+    if chosen.any():
+        flip = np.zeros(n + 1, dtype=np.int32)
+        np.add.at(flip, starts[chosen], 1)
+        np.add.at(flip, ends[chosen], -1)
+        mask[np.cumsum(flip[:n]) > 0] = not value
 
 
 def regions(mask: Mask) -> list[tuple[float, float]]:
