@@ -115,3 +115,48 @@ def test_the_words_of_a_window_go_back_to_their_channel_and_moment() -> None:
     # a word straddling two pieces goes where its middle is, its time held inside that piece
     (channel, one), = _placed(_segment([("so", 61.0, 62.4)]), window, 60.0)
     assert channel == 0 and (one.start, one.end) == (pytest.approx(101.0), 102.0)
+
+
+class _Lane:
+    """faster-whisper's batched pipeline as far as a lane uses it: one segment per clip, its one
+    word spanning the clip's first second, told by the clip's `seek`."""
+
+    def __init__(self) -> None:
+        self.threads: set[str] = set()
+        self.clips = 0
+
+    def transcribe(self, audio: np.ndarray, clip_timestamps: list[dict[str, float]], **_: object) -> tuple[list[Segment], None]:
+        import threading
+
+        self.threads.add(threading.current_thread().name)
+        out = []
+        for clip in clip_timestamps:
+            self.clips += 1
+            a = clip["start"]
+            words = [Word(start=a, end=a + 1.0, word=f" w{int(a)}", probability=0.9)]
+            out.append(Segment(id=1, seek=int(a * 100), start=a, end=a + 1.0, text=words[0].word, tokens=[1],
+                               avg_logprob=-0.2, compression_ratio=1.1, no_speech_prob=0.01, words=words,
+                               temperature=0.0))
+        return out, None
+
+
+def test_lanes_share_the_windows_and_every_word_comes_back_to_its_channel() -> None:
+    from callsight_worker.engines.whisper import WhisperTranscriber
+
+    audio = [np.zeros(400 * SAMPLE_RATE, np.float32) for _ in range(2)]
+    # each channel: regions of 10 s every 20 s -> 3 regions per window, 7 windows in all
+    regions = [[(s * SAMPLE_RATE, (s + 10) * SAMPLE_RATE) for s in range(0, 200 if c == 0 else 140, 20)] for c in (0, 1)]
+    windows = pack(speech_pieces([(c, audio[c], regions[c]) for c in (0, 1)]))
+    engine = object.__new__(WhisperTranscriber)
+    lanes = [_Lane(), _Lane()]
+    engine.lanes, engine.batched, engine.batch_size, engine.beam_size, engine.word_timestamps = 2, lanes, 4, 5, True
+    engine.model = type("M", (), {"frames_per_second": 100})()
+    told: list[float] = []
+    out = engine._decode_batched(windows, "en-US", None, told.append)
+    assert sum(lane.clips for lane in lanes) == len(windows) and all(lane.clips for lane in lanes)
+    assert lanes[0].threads.isdisjoint(lanes[1].threads)
+    # each window's first piece gets the word: its channel and its moment on that channel
+    firsts = sorted((w.pieces[0].channel, w.pieces[0].start / SAMPLE_RATE) for w in windows)
+    assert sorted((c, s.start) for c, segs in out.items() for s in segs) == firsts
+    assert all(s.start <= t.start for segs in out.values() for s, t in zip(segs, segs[1:], strict=False))
+    assert told == sorted(told) and told[-1] == pytest.approx(1.0)

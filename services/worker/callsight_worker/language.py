@@ -13,6 +13,7 @@ worker has the Whisper model); without one the requested or default language is 
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
@@ -69,11 +70,12 @@ def detect(detector: LanguageDetector, samples: list[Audio], cfg: LanguageConfig
     cfg = cfg or LanguageConfig()
     weights: dict[str, float] = dict.fromkeys(SUPPORTED, 0.0)
     seconds = 0.0
-    for sample in samples:
+    heard = [sample for sample in samples if sample.size >= SAMPLE_RATE]  # under a second tells nothing
+    # the sides side by side: a detector with several model replicas (Whisper's lanes) hears them at once
+    with ThreadPoolExecutor(max_workers=max(1, len(heard)), thread_name_prefix="language") as pool:
+        found = list(pool.map(detector.language_probabilities, heard))
+    for sample, probs in zip(heard, found, strict=True):
         length = sample.size / SAMPLE_RATE
-        if length < 1.0:
-            continue
-        probs = detector.language_probabilities(sample)
         for code in SUPPORTED:
             weights[code] += probs.get(code, 0.0) * length
         seconds += length

@@ -86,8 +86,9 @@ class WorkerSettings(AmiVoiceVariables, CacheSettings, StorageSettings, Transcri
     model_cache: Path | None = env("CALLSIGHT_MODEL_CACHE", None, "Cache folder of the model",
                                    shown_default="~/.cache/callsight")
     whisper_threads: int = env("CALLSIGHT_WHISPER_THREADS", available_cpus(), (
-        "Threads of one call's transcription (one call decodes the speech of both channels in one batched pass, "
-        "so a lone worker keeps every core it is given busy); a mono call's speaker encoder runs on as many"), gt=0,
+        "Threads of one call's transcription (one call decodes the speech of both channels in batches, on two "
+        "model replicas side by side from 2 threads, so a lone worker keeps every core it is given busy); a mono "
+        "call's speaker encoder runs on as many"), gt=0,
         shown_default="the cores the worker is given: CPU affinity, cgroup CPU quota (Kubernetes limit)")
     speaker_model_dir: Path | None = env("CALLSIGHT_SPEAKER_MODEL_DIR", None, (
         "Folder of the speaker encoder's weights (mono calls: telling operator and customer apart)"),

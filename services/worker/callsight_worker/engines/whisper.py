@@ -4,10 +4,13 @@ It decodes only what the pipeline says is each channel's own speech
 (`TranscribeOptions.speech_regions`), so the other side's echo and the silences are never
 decoded at all. The regions of each channel are packed into as few windows of at most 30 s as
 they fill (`whisper_windows`); the windows of *all* channels are decoded together by faster-whisper's
-`BatchedInferencePipeline`, `batch_size` windows at a time: one call keeps every core busy,
-where decoding channel after channel with Whisper's sequential 30 s windows left most of the
-time to single-threaded parts (measured in bench/results.md). Each word goes back to the
-channel and the moment its region came from.
+`BatchedInferencePipeline`, `batch_size` windows at a time, where decoding channel after
+channel with Whisper's sequential 30 s windows left most of the time to single-threaded parts.
+The windows are shared out over `lanes`: model replicas (CTranslate2's `inter_threads`) that
+decode side by side, each on its share of the cores. One lane on two threads kept 1.55 of
+two cores busy (beam search steps on a small batch do not split well over threads); two
+lanes of one thread took 25% less wall time and 10% less CPU for the same words
+(bench/results.md, Ways). Each word goes back to the channel and the moment its region came from.
 
 Without regions (a caller that knows nothing about the audio) the bundled Silero VAD is used
 on the sequential path. A window that collapsed into a repetition loop is decoded again
@@ -21,6 +24,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -45,9 +49,10 @@ LOW_LOGPROB = -1.0
 # Whisper's prompt holds at most 223 tokens; hotwords past ~120 tokens crowd out the context
 MAX_HOTWORD_CHARS = 400
 LANGUAGE_CODES = {"ja": "ja-JP", "en": "en-US"}
-# windows decoded together: the encoder's attention holds ~70 MB per 30 s window, so 8 cost
-# ~900 MB at once and 4 ~500 MB, at the same speed (bench/results.md, Ways)
+# windows decoded together, over all lanes: the encoder's attention holds ~70 MB per 30 s
+# window, so 8 cost ~900 MB at once and 4 ~500 MB, at the same speed (bench/results.md, Ways)
 BATCH_SIZE = 4
+MAX_LANES = 2  # model replicas decoding side by side; each holds a share of BATCH_SIZE
 ROUND_BATCHES = 8  # batches of windows handed to faster-whisper at once (see _decode_batched)
 # a loop whose repeated copies hold fewer words is left to the guards, not decoded again: short
 # repetitions are often said ("no, no, no, no") and a new decode costs a whole 30 s window per region
@@ -87,10 +92,13 @@ def _reporting(segments: Iterable[Any], decoded_s: float, on_progress: Callable[
 class WhisperTranscriber:
     name = "whisper"
 
-    def __init__(self, model_dir: Path, threads: int = 1, beam_size: int = 5, batch_size: int = BATCH_SIZE) -> None:
+    def __init__(self, model_dir: Path, threads: int = 1, beam_size: int = 5, batch_size: int = BATCH_SIZE,
+                 lanes: int | None = None) -> None:
         ensure_model(model_dir)
-        self.model = WhisperModel(str(model_dir), device="cpu", compute_type="int8", cpu_threads=threads, num_workers=1)
-        self.batched = BatchedInferencePipeline(self.model)
+        self.lanes = max(1, min(threads, MAX_LANES) if lanes is None else lanes)
+        self.model = WhisperModel(str(model_dir), device="cpu", compute_type="int8",
+                                  cpu_threads=max(1, threads // self.lanes), num_workers=self.lanes)
+        self.batched = [BatchedInferencePipeline(self.model) for _ in range(self.lanes)]
         self.beam_size = beam_size
         self.batch_size = batch_size
         self.word_timestamps = True  # the timeline needs them; bench/speed.py measures their cost
@@ -128,31 +136,49 @@ class WhisperTranscriber:
 
     def _decode_batched(self, windows: list[Window], language: str, prompt: str | None,
                         on_progress: Callable[[float], None] | None) -> dict[int, list[Segment]]:
-        """The windows decoded in batches; each channel's segments, one per region it spoke in.
-
-        The windows go to faster-whisper `ROUND_BATCHES` batches at a time, each round read
-        from the channels as it comes: the audio and the features held at once are a round's
-        (at most 16 min of speech at batch 4), however long the call is, and the heap the
-        round's batches used is handed back after it (`heap.trim`).
-        """
+        """The windows decoded in batches, shared out over the lanes (every `lanes`-th window to
+        each, so the lanes get alike shares of the call); each channel's segments, one per region
+        it spoke in."""
+        progress = _Progress(sum(w.size for w in windows), on_progress)
+        shares = [windows[k:: self.lanes] for k in range(self.lanes)]
+        shares = [share for share in shares if share]
+        if len(shares) <= 1:
+            decoded = [self._decode_lane(self.batched[0], windows, language, prompt, progress)]
+        else:
+            with ThreadPoolExecutor(max_workers=len(shares), thread_name_prefix="whisper-lane") as pool:
+                decoded = list(pool.map(lambda k: self._decode_lane(self.batched[k], shares[k], language, prompt,
+                                                                    progress), range(len(shares))))
         out: dict[int, list[Segment]] = {}
-        total = sum(w.size for w in windows)
-        per_round = self.batch_size * ROUND_BATCHES
-        done = 0
+        for lane in decoded:
+            for channel, segments in lane.items():
+                out.setdefault(channel, []).extend(segments)
+        return {channel: sorted(segments, key=lambda s: s.start) for channel, segments in out.items()}
+
+    def _decode_lane(self, batched: BatchedInferencePipeline, windows: list[Window], language: str,
+                     prompt: str | None, progress: _Progress) -> dict[int, list[Segment]]:
+        """One lane's windows, `ROUND_BATCHES` batches at a time, each round read from the channels
+        as it comes: the audio and the features held at once are a round's (at most 16 min of
+        speech at batch 4), however long the call is, and the heap the round's batches used is
+        handed back after it (`heap.trim`)."""
+        out: dict[int, list[Segment]] = {}
+        lane_batch = max(1, -(-self.batch_size // self.lanes))
+        per_round = lane_batch * ROUND_BATCHES
         for first in range(0, len(windows), per_round):
             group = windows[first: first + per_round]
             offsets = np.cumsum([0] + [w.size for w in group])
             audio = np.concatenate([w.read() for w in group])
-            raw, _ = self.batched.transcribe(
+            raw, _ = batched.transcribe(
                 audio, language=language.split("-")[0], task="transcribe", beam_size=self.beam_size,
-                word_timestamps=self.word_timestamps, without_timestamps=True, batch_size=self.batch_size,
+                word_timestamps=self.word_timestamps, without_timestamps=True, batch_size=lane_batch,
                 clip_timestamps=[{"start": int(offsets[k]) / SAMPLE_RATE, "end": int(offsets[k + 1]) / SAMPLE_RATE}
                                  for k in range(len(group))],
                 hotwords=prompt, log_prob_threshold=LOW_LOGPROB, no_speech_threshold=NO_SPEECH_PROB, temperature=0.0,
             )
+            reported = 0
             for seg in raw:
-                if on_progress is not None and total:
-                    on_progress(min(1.0, (done + seg.end * SAMPLE_RATE) / total))
+                end = int(seg.end * SAMPLE_RATE)
+                progress.add(max(0, end - reported))
+                reported = max(reported, end)
                 if seg.no_speech_prob > NO_SPEECH_PROB and seg.avg_logprob < LOW_LOGPROB:
                     continue
                 # the window a segment came from (its `seek`, in frames); its own start can round
@@ -161,10 +187,10 @@ class WhisperTranscriber:
                 k = min(len(group) - 1, max(0, int(np.searchsorted(offsets, at, side="right")) - 1))
                 for channel, placed in _placed(seg, group[k], int(offsets[k]) / SAMPLE_RATE):
                     out.setdefault(channel, []).append(placed)
-            done += audio.size
+            progress.add(max(0, audio.size - reported))
             del audio, raw
             heap.trim()
-        return {channel: sorted(segments, key=lambda s: s.start) for channel, segments in out.items()}
+        return out
 
     def _decode(self, audio: Audio, language: str, options: TranscribeOptions,
                 regions: tuple[tuple[float, float], ...] | None, temperature: Iterable[float] = (0.0, 0.2, 0.4)) -> list[Segment]:
@@ -229,10 +255,28 @@ class WhisperTranscriber:
     # ---- language ----------------------------------------------------------------------
 
     def language_probabilities(self, audio: Audio) -> dict[str, float]:
-        """Whisper's probability of each supported language for up to 30 s of speech."""
-        with self._lock:
-            _lang, _p, probs = self.model.detect_language(audio=audio[: 30 * SAMPLE_RATE])
+        """Whisper's probability of each supported language for up to 30 s of speech.
+
+        Safe to call from several threads at once: CTranslate2 hands each call to a free model
+        replica (one per lane), so the two sides of a call are heard side by side."""
+        _lang, _p, probs = self.model.detect_language(audio=audio[: 30 * SAMPLE_RATE])
         return {LANGUAGE_CODES[code]: float(p) for code, p in probs if code in LANGUAGE_CODES}
+
+
+class _Progress:
+    """How much of the windows' audio the lanes have decoded together, told to `on_progress`."""
+
+    def __init__(self, total: int, on_progress: Callable[[float], None] | None) -> None:
+        self.total, self.on_progress = total, on_progress
+        self.done = 0
+        self._lock = threading.Lock()
+
+    def add(self, samples: int) -> None:
+        if self.on_progress is None or not self.total:
+            return
+        with self._lock:  # told in order: the lanes' shares never step back
+            self.done += samples
+            self.on_progress(min(1.0, self.done / self.total))
 
 
 def _placed(seg: Any, window: Window, window_start_s: float) -> list[tuple[int, Segment]]:
