@@ -97,55 +97,66 @@ def pipeline(minutes: list[float]) -> Iterator[Figure]:
         yield Figure("Speed", f"{label}: words on the wrong side (echo leaks)", leaks, "% of words", cmd)
 
 
-def comparison(minutes: float = 5.0, runs: int = 3) -> Iterator[Figure]:
+def comparison(minutes: float = 5.0, runs: int = 4) -> Iterator[Figure]:
     """Our pipeline against plain faster-whisper batched on the same call mixed to mono.
 
-    Like for like: the same model, int8, threads, beam 5, batch 4, temperature 0, word
-    timestamps, no timestamp tokens, the same no-speech and log-probability thresholds.
-    What differs: plain finds speech with faster-whisper's Silero VAD on the mix and decodes
-    it once (overlapping speech once, as one voice); ours decodes the call, measures both
-    channels' speech and echo, decodes each side's own speech, and builds guarded utterances
-    and turns. A second baseline is plain faster-whisper on each channel on its own (what a
-    stereo call costs without echo suppression: each side's speech and the other side's echo
-    are decoded). Runs alternate (best of `runs` each), so all see the same machine load.
+    Like for like: both start from the file (plain decodes it with faster-whisper's own
+    `decode_audio`, mixed to mono), the same model, int8, threads, beam 5, batch 4,
+    temperature 0, word timestamps, no timestamp tokens, the same no-speech and
+    log-probability thresholds. What differs: plain finds speech with faster-whisper's Silero
+    VAD on the mix and decodes it once (overlapping speech once, as one voice); ours decodes
+    the call, measures both channels' speech and echo, decodes each side's own speech, and
+    builds guarded utterances and turns. How many words each returns is printed beside the
+    times: the work of decoding grows with them. A second baseline is plain faster-whisper on
+    each channel on its own (what a stereo call costs without echo suppression: each side's
+    speech and the other side's echo are decoded). Runs alternate (best of `runs` each), so
+    all see the same machine load.
     """
-    from faster_whisper import BatchedInferencePipeline, WhisperModel
+    from faster_whisper import BatchedInferencePipeline, WhisperModel, decode_audio
 
-    path, _ = real_call(minutes)
+    path, truth = real_call(minutes)
     threads = available_cpus()
     engine = WhisperTranscriber(default_model_dir(), threads=threads)
     plain = BatchedInferencePipeline(WhisperModel(str(default_model_dir()), device="cpu", compute_type="int8",
                                                   cpu_threads=threads, num_workers=1))
-    decoded = decode(path, "wav", 4 * 3600)
-    mono = ((np.asarray(decoded.channels[0]) + np.asarray(decoded.channels[1])) / 2).astype(np.float32)
-    ours, theirs, ours_cpu, theirs_cpu, split_cpu = [], [], [], [], []
     options: dict[str, Any] = dict(language="en", task="transcribe", beam_size=engine.beam_size, word_timestamps=True,
                                    without_timestamps=True, batch_size=engine.batch_size, vad_filter=True,
                                    log_prob_threshold=LOW_LOGPROB, no_speech_threshold=NO_SPEECH_PROB, temperature=0.0)
+    ours, theirs, ours_cpu, theirs_cpu, split_cpu = [], [], [], [], []
+    ours_words = theirs_words = 0
     for _ in range(runs):
         cpu0, t0 = cpu_seconds(), time.perf_counter()
-        transcribe_file(path, "wav", engine, CallRequest(language="en-US"))
+        result = transcribe_file(path, "wav", engine, CallRequest(language="en-US"))
         ours.append(time.perf_counter() - t0)
         ours_cpu.append(cpu_seconds() - cpu0)
+        ours_words = sum(len(turn.text.split()) for turn in result.transcript.turns)
         cpu0, t0 = cpu_seconds(), time.perf_counter()
-        segments, _ = plain.transcribe(mono, **options)
-        list(segments)
+        segments, _ = plain.transcribe(str(path), **options)
+        theirs_words = sum(len(seg.text.split()) for seg in segments)
         theirs.append(time.perf_counter() - t0)
         theirs_cpu.append(cpu_seconds() - cpu0)
         cpu0 = cpu_seconds()
-        for channel in decoded.channels:
-            segments, _ = plain.transcribe(np.asarray(channel, dtype=np.float32), **options)
+        for channel in decode_audio(str(path), split_stereo=True):
+            segments, _ = plain.transcribe(channel, **options)
             list(segments)
         split_cpu.append(cpu_seconds() - cpu0)
     cmd = "python -m bench --only comparison"
-    label = f"{decoded.duration_s / 60:.1f}-min call"
+    label = f"{result.audio.duration_s / 60:.1f}-min call"
+    said = sum(len(text.split()) for text in truth["text"].values())
     yield Figure("Comparison", f"{label}: Callsight pipeline, file to turns (best of {runs})", min(ours), "s", cmd)
-    yield Figure("Comparison", f"{label}: plain faster-whisper batched on the mono mix, VAD included (best of {runs})",
+    yield Figure("Comparison", f"{label}: plain faster-whisper batched on the mono mix, file to segments (best of {runs})",
                  min(theirs), "s", cmd)
     yield Figure("Comparison", "Callsight pipeline / plain faster-whisper (wall time)", min(ours) / min(theirs), "x", cmd)
+    yield Figure("Comparison", "Callsight pipeline / plain faster-whisper (wall time, median of the runs)",
+                 float(np.median(ours) / np.median(theirs)), "x", cmd)
     # the CPU seconds each spends do not depend on what else the machine runs
     yield Figure("Comparison", "Callsight pipeline / plain faster-whisper (CPU time, best of each)",
                  min(ours_cpu) / min(theirs_cpu), "x", cmd)
+    yield Figure("Comparison", f"words returned: Callsight pipeline (of {said} said)", ours_words, "words", cmd)
+    yield Figure("Comparison", f"words returned: plain faster-whisper on the mono mix (of {said} said)", theirs_words,
+                 "words", cmd)
+    yield Figure("Comparison", "Callsight pipeline / plain faster-whisper, CPU time per word returned",
+                 (min(ours_cpu) / max(1, ours_words)) / (min(theirs_cpu) / max(1, theirs_words)), "x", cmd)
     yield Figure("Comparison", "Callsight pipeline / plain faster-whisper on each channel on its own (CPU time)",
                  min(ours_cpu) / min(split_cpu), "x", cmd)
 
@@ -174,12 +185,18 @@ def ways(minutes: float = 5.0) -> Iterator[Figure]:
     cmd = "python -m bench --only ways"
     threads = available_cpus()
     batched = WhisperTranscriber(default_model_dir(), threads=threads)
-    sequential = SequentialWhisper(default_model_dir(), threads=threads)
+    one_lane = WhisperTranscriber(default_model_dir(), threads=threads, lanes=1)
+    # before this issue: one model on all the threads, each channel on its own
+    sequential = SequentialWhisper(default_model_dir(), threads=threads, lanes=1)
+    kept = (f"batched (kept): beam 5, batch 4 over {batched.lanes} lane(s) of {max(1, threads // batched.lanes)} "
+            "thread(s), temperature 0, word timestamps")
+    before = "sequential per channel, fallbacks 0/0.2/0.4 (before this issue)"
     variants: list[tuple[str, WhisperTranscriber, dict[str, Any]]] = [
-        ("batched (kept): beam 5, batch 4, temperature 0, word timestamps", batched, {}),
-        ("batched, batch 8", batched, {"batch_size": 8}),
+        (kept, batched, {}),
+        (f"batched, one lane of {threads} threads, batch 4", one_lane, {}),
+        (f"batched, batch 8 over {batched.lanes} lane(s)", batched, {"batch_size": 8}),
         ("batched, beam 1 (greedy)", batched, {"beam_size": 1}),
-        ("sequential per channel, fallbacks 0/0.2/0.4 (before this issue)", sequential, {}),
+        (before, sequential, {}),
         ("sequential per channel, no fallbacks", sequential, {"temperatures": (0.0,)}),
     ]
     throughput: dict[str, float] = {}
@@ -201,7 +218,7 @@ def ways(minutes: float = 5.0) -> Iterator[Figure]:
         yield Figure("Ways", f"{label}: per-side WER (mean of the two sides)", wer, "%", cmd)
         yield Figure("Ways", f"{label}: words on the wrong side (echo leaks)", leaks, "% of words", cmd)
     yield Figure("Ways", "throughput, batched / sequential before this issue (audio hours per CPU hour)",
-                 throughput[variants[0][0]] / throughput[variants[3][0]], "x", cmd)
+                 throughput[kept] / throughput[before], "x", cmd)
 
     # transcription alone: what word timestamps cost, and what decoding the echo too would cost
     decoded = decode(path, "wav", 4 * 3600)
