@@ -103,6 +103,23 @@ def test_utterances_split_at_pauses_of_the_channel_not_at_word_gaps() -> None:
     assert [(t.text, t.start, t.end) for t in out] == [("one moment please", 0.5, 2.0), ("yes I know", 3.5, 6.0)]
 
 
+def test_on_a_noisy_line_an_utterance_ends_where_its_fading_ending_is_still_heard() -> None:
+    # own speech 1.0-2.0 and 2.2-3.0 s; Silero still hears the voice until 3.25 s, then the
+    # background: the utterance ends at 3.25 s, and the pause inside it is still measured on `own`
+    ch = speech(10, own=[(1.0, 2.0), (2.2, 3.0), (6.0, 7.0)])
+    still = np.zeros(ch.frames, bool)
+    still[300:325] = still[700:705] = True
+    still[190:215] = True  # heard into the short gap
+    ch.tails = crosstalk.extend_ends(ch.own, still, frames=30)
+    assert crosstalk.regions(ch.tails) == [(1.0, 2.15), (2.2, 3.25), (6.0, 7.05)]
+    ws = words(("so", 1.0, 1.5), ("that", 1.5, 2.0), ("is", 2.2, 2.6), ("it", 2.6, 3.0), ("ok", 6.1, 6.9))
+    out = build_utterances(CU, ws, ch, "en-US", CFG)
+    assert [(t.text, t.start, t.end) for t in out] == [("so that is it", 1.0, 3.25), ("ok", 6.0, 7.05)]
+    # carried on at most `frames`, and never over the next run
+    always = crosstalk.extend_ends(ch.own, np.ones(ch.frames, bool), frames=100)
+    assert crosstalk.regions(always) == [(1.0, 4.0), (6.0, 8.0)]
+
+
 def test_without_speech_activity_word_times_decide() -> None:
     ws = words(("a", 0.0, 0.5), ("b", 0.6, 1.0), ("c", 1.7, 2.0))
     out = build_utterances(OP, ws, None, "en-US", CFG)

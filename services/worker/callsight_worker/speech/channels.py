@@ -29,6 +29,11 @@ class SpeechConfig:
     # regions sent to an engine: own speech joined across short gaps, padded on both sides
     region_join_gap_s: float = 0.3
     region_pad_s: float = 0.25
+    # a noisy line: the voice's median level less than this over the background; there a
+    # voice's decaying endings are under the noise, and its utterances go on while Silero hears them
+    noisy_snr_db: float = 20.0
+    noisy_tail_s: float = 0.3
+    noisy_tail_probability: float = 0.2
     crosstalk: CrosstalkConfig = field(default_factory=CrosstalkConfig)
 
     def to_dict(self) -> dict[str, Any]:
@@ -43,6 +48,13 @@ class ChannelSpeech:
     own: Mask  # the side's own voice
     noise_floor_db: float
     leak: Leak | None = None  # how the other side leaks into this channel
+    # own speech as far as it is heard: on a noisy line with the endings that fade under the
+    # background while Silero still hears them (None: as `own`); utterances end where it does
+    tails: Mask | None = None
+
+    @property
+    def extent(self) -> Mask:
+        return self.own if self.tails is None else self.tails
 
     @property
     def frames(self) -> int:
@@ -103,8 +115,12 @@ def analyse(channels: list[Audio], cfg: SpeechConfig | None = None) -> list[Chan
             if leak is not None:
                 echo = crosstalk.predicted_echo(levels[other], leak, cfg.crosstalk)
         own = crosstalk.own_speech(lv, h, echo, cfg.crosstalk)
+        tails = None
+        if own.any() and float(np.median(lv[own])) - activity.noise_floor(lv) < cfg.noisy_snr_db:
+            tails = crosstalk.extend_ends(own, probs[i][: own.size] >= cfg.noisy_tail_probability,
+                                          int(round(cfg.noisy_tail_s / HOP_S)))
         out.append(ChannelSpeech(heard=crosstalk.smooth(h, cfg.crosstalk), own=own,
-                                 noise_floor_db=activity.noise_floor(lv), leak=leak))
+                                 noise_floor_db=activity.noise_floor(lv), leak=leak, tails=tails))
     return out
 
 

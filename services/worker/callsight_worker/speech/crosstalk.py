@@ -128,6 +128,22 @@ def own_speech(target: Frames, heard: Mask, echo: Frames | None, cfg: CrosstalkC
     return smooth(speech, cfg)
 
 
+def extend_ends(mask: Mask, still: Mask, frames: int) -> Mask:
+    """Every run of True carried on past its end while `still` holds, at most `frames` and never
+    into the next run."""
+    out = mask.copy()
+    n = mask.size
+    edges = np.flatnonzero(np.diff(np.concatenate([[0], mask.astype(np.int8), [0]])))
+    starts, ends = edges[::2], edges[1::2]
+    nexts = np.append(starts[1:], n)
+    for end, nxt in zip(ends, nexts, strict=True):
+        stop = min(end + frames, nxt, n)
+        held = still[end:stop]
+        k = int(np.argmin(held)) if held.size and not held.all() else held.size
+        out[end:end + k] = True
+    return out
+
+
 def smooth(mask: Mask, cfg: CrosstalkConfig) -> Mask:
     """Close gaps shorter than `fill_gap_s`, then drop islands shorter than `min_speech_s`."""
     out = mask.copy()

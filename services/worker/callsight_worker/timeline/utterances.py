@@ -5,7 +5,9 @@ silence in one segment, or split one sentence in two. An utterance here is a run
 side's words with no pause of `pause_s` or more between them, where a pause is either a
 gap between the words' times or a stretch of the channel without own speech between
 them (Whisper stretches a word over the silence after it). Its start and end are those
-of the own speech under its words, which are more exact than word timings.
+of the own speech under its words, which are more exact than word timings; on a noisy
+line its end follows the voice's fading ending while Silero still hears it
+(`ChannelSpeech.extent`).
 """
 
 from __future__ import annotations
@@ -72,7 +74,7 @@ def _bounds(group: list[Word], speech: ChannelSpeech | None, cfg: TimelineConfig
     lo = max(0, int((first - cfg.edge_slack_s) / HOP_S), int(np.ceil(floor / HOP_S)))
     hi = min(speech.frames, int(np.ceil((last + cfg.edge_slack_s) / HOP_S)), int(min(ceiling, 1e7) / HOP_S))
     mids = [int(_mid(w) / HOP_S) for w in group]
-    own = speech.own
+    own = speech.extent
     anchors = [m for m in mids if lo <= m < hi and own[m]]
     if not anchors:
         return first, last
