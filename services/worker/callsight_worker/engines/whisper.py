@@ -53,7 +53,7 @@ LANGUAGE_CODES = {"ja": "ja-JP", "en": "en-US"}
 # window, so 8 cost ~900 MB at once and 4 ~500 MB, at the same speed (bench/results.md, Ways)
 BATCH_SIZE = 4
 MAX_LANES = 2  # model replicas decoding side by side; each holds a share of BATCH_SIZE
-ROUND_BATCHES = 8  # batches of windows handed to faster-whisper at once (see _decode_batched)
+ROUND_BATCHES = 8  # batches of windows a lane hands to faster-whisper at once (see _decode_lane)
 # a loop whose repeated copies hold fewer words is left to the guards, not decoded again: short
 # repetitions are often said ("no, no, no, no") and a new decode costs a whole 30 s window per region
 REDECODE_LOOP_WORDS = 6
@@ -157,9 +157,9 @@ class WhisperTranscriber:
     def _decode_lane(self, batched: BatchedInferencePipeline, windows: list[Window], language: str,
                      prompt: str | None, progress: _Progress) -> dict[int, list[Segment]]:
         """One lane's windows, `ROUND_BATCHES` batches at a time, each round read from the channels
-        as it comes: the audio and the features held at once are a round's (at most 16 min of
-        speech at batch 4), however long the call is, and the heap the round's batches used is
-        handed back after it (`heap.trim`)."""
+        as it comes: the audio and the features held at once are the lanes' rounds (at most 16 min
+        of speech at batch 4 over all lanes), however long the call is, and the heap the round's
+        batches used is handed back after it (`heap.trim`)."""
         out: dict[int, list[Segment]] = {}
         lane_batch = max(1, -(-self.batch_size // self.lanes))
         per_round = lane_batch * ROUND_BATCHES
