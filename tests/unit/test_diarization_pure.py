@@ -11,7 +11,15 @@ import pytest
 
 from bench.calls.der import der
 from callsight_worker.engines.base import Word
-from callsight_worker.speech.diarization import Diarization, DiarizationConfig, cluster, word_voices
+from callsight_worker.speech.channels import ChannelSpeech
+from callsight_worker.speech.crosstalk import regions
+from callsight_worker.speech.diarization import (
+    Diarization,
+    DiarizationConfig,
+    cluster,
+    voice_speech,
+    word_voices,
+)
 from callsight_worker.speech.mel import filterbank, power_mel
 from callsight_worker.timeline.role_swap import RolesNotSwappable, swap_roles
 from callsight_worker.timeline.roles import decide_roles
@@ -116,6 +124,22 @@ def test_a_word_in_a_pause_takes_the_voice_of_the_nearest_speech_before_or_after
     words = [Word("uh", 1.05, 1.1, 0.9), Word("so", 1.38, 1.44, 0.9), Word("and", 2.2, 2.3, 0.9),
              Word("well", 2.8, 2.9, 0.9)]
     assert word_voices(words, d) == [0, 1, 1, 0]
+
+
+def test_on_a_noisy_track_each_voice_keeps_the_fading_ending_heard_after_it() -> None:
+    own = np.zeros(400, bool)
+    own[0:100] = own[100:200] = own[300:350] = True  # voice 0, then voice 1 at once, then voice 0
+    tails = own.copy()
+    tails[200:220] = tails[350:380] = True  # heard fading after 2.0 s and after 3.5 s
+    labels = np.full(400, -1, dtype=np.int16)
+    labels[0:100] = labels[300:350] = 0
+    labels[100:200] = 1
+    d = Diarization(True, "", labels, 2)
+    track = ChannelSpeech(heard=tails, own=own, noise_floor_db=-40.0, tails=tails)
+    assert regions(voice_speech(track, d, 0).extent) == [(0.0, 1.0), (3.0, pytest.approx(3.8))]
+    assert regions(voice_speech(track, d, 1).extent) == [(1.0, 2.2)]
+    quiet = ChannelSpeech(heard=own, own=own, noise_floor_db=-70.0)
+    assert voice_speech(quiet, d, 1).tails is None
 
 
 # ---- the operator --------------------------------------------------------------------------

@@ -33,7 +33,7 @@ from callsight_worker.engines.base import SAMPLE_RATE, Audio, Word
 from callsight_worker.speech.activity import HOP_S
 from callsight_worker.speech.blas import blas_threads
 from callsight_worker.speech.channels import ChannelSpeech
-from callsight_worker.speech.crosstalk import regions
+from callsight_worker.speech.crosstalk import extend_ends, regions
 
 Labels = npt.NDArray[np.int16]
 VOICE_NAMES = "ABCD"
@@ -322,6 +322,8 @@ def word_voices(words: list[Word], diarization: Diarization) -> list[int]:
 
 
 def voice_speech(speech: ChannelSpeech, diarization: Diarization, voice: int) -> ChannelSpeech:
-    """The track's speech activity limited to one voice: what the utterance builder reads."""
+    """The track's speech activity limited to one voice: what the utterance builder reads. On a
+    noisy track the voice's runs keep the fading endings heard after them (`ChannelSpeech.tails`)."""
     own = speech.own & diarization.voice_speech(voice)
-    return ChannelSpeech(heard=speech.heard, own=own, noise_floor_db=speech.noise_floor_db)
+    tails = None if speech.tails is None else extend_ends(own, speech.tails & ~speech.own, own.size)
+    return ChannelSpeech(heard=speech.heard, own=own, noise_floor_db=speech.noise_floor_db, tails=tails)
