@@ -46,7 +46,7 @@ HIDDEN = 256
 LAYERS = 3
 WINDOW_FRAMES = 160  # 1.6 s: the partial utterance the encoder was trained on
 TARGET_DBFS = -30.0  # quiet speech is raised to this level, as in training
-BATCH = 64  # windows per LSTM pass: fastest per window on one core (bench), ~40 MB of activations
+BATCH = 64  # windows per LSTM pass: fastest per window on one core (bench), ~25 MB of activations
 GATE_CHUNK = 16  # steps whose input projection is computed at once (see SpeakerEncoder._lstm)
 
 Embeddings = npt.NDArray[np.float32]
