@@ -115,12 +115,13 @@ def analyse(channels: list[Audio], cfg: SpeechConfig | None = None) -> list[Chan
             if leak is not None:
                 echo = crosstalk.predicted_echo(levels[other], leak, cfg.crosstalk)
         own = crosstalk.own_speech(lv, h, echo, cfg.crosstalk)
+        floor = activity.noise_floor(lv)
         tails = None
-        if own.any() and float(np.median(lv[own])) - activity.noise_floor(lv) < cfg.noisy_snr_db:
+        if own.any() and float(np.median(lv[own])) - floor < cfg.noisy_snr_db:
             tails = crosstalk.extend_ends(own, probs[i][: own.size] >= cfg.noisy_tail_probability,
                                           int(round(cfg.noisy_tail_s / HOP_S)))
-        out.append(ChannelSpeech(heard=crosstalk.smooth(h, cfg.crosstalk), own=own,
-                                 noise_floor_db=activity.noise_floor(lv), leak=leak, tails=tails))
+        out.append(ChannelSpeech(heard=crosstalk.smooth(h, cfg.crosstalk), own=own, noise_floor_db=floor,
+                                 leak=leak, tails=tails))
     return out
 
 
