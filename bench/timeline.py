@@ -8,7 +8,10 @@ the customer) and Japanese (Kokoro TTS, two voices: figures on that set are TTS,
 speech). Each call has backchannels inside the other's turn, interruptions with 1-2 s of
 overlap, short replies and a 3-10 s silence, and is rendered in every condition of
 `bench.calls.render.CONDITIONS` (echo at -20/-30/-40 dB with 10-300 ms delay, G.711 μ-law
-and A-law WAV, 8 kHz MP3, background noise). The pipeline under test is the worker's own
+and A-law WAV, 8 kHz MP3, background noise). Each echo-free call is also decoded again
+with a change nobody can hear (`redecoded`): Whisper base's words move by a word or two
+when its input moves at all, and that copy shows how much a per-call WER comparison
+moves by itself. The pipeline under test is the worker's own
 (`callsight_worker.pipeline.transcribe_file`) with the Whisper engine; metrics are the
 analysis package's.
 """
@@ -24,9 +27,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from bench.calls import pools, render, score, script
 from bench.calls.score import CallScore
 from callsight_worker.analysis.metrics import compute_metrics
+from callsight_worker.decode import decode
 from callsight_worker.engines.whisper import WhisperTranscriber
 from callsight_worker.model import default_model_dir
 from callsight_worker.pipeline import CallRequest, transcribe_file
@@ -34,10 +40,14 @@ from callsight_worker.timeline.config import TimelineConfig
 
 DATA = Path(__file__).parent / "data" / "calls"
 SETS = {  # name: (pools, number of calls)
-    "en-spontaneous": (pools.english_michael, 2),
-    "en-read": (pools.english_librivox, 2),
-    "ja-tts": (lambda: pools.japanese("jf_alpha", "jm_kumo"), 2),
+    "en-spontaneous": (pools.english_michael, 4),
+    "en-read": (pools.english_librivox, 4),
+    "ja-tts": (lambda: pools.japanese("jf_alpha", "jm_kumo"), 4),
 }
+# the echo-free call again with a change nobody can hear: how far Whisper's words move by
+# themselves, the noise floor of a per-call WER comparison
+REDECODED = "clean-ulaw, redecoded"
+INAUDIBLE_NOISE_DBFS = -75.0
 
 
 @dataclass
@@ -58,7 +68,24 @@ def build(conditions: list[str], out: Path = DATA) -> list[Rendered]:
                 path, truth = render.render(s, render.CONDITIONS[condition], out, seed=k, pause_s=pause,
                                             operator_left=k % 2 == 1)
                 calls.append(Rendered(name, path, truth))
+                if condition == "clean-ulaw":
+                    calls.append(redecoded(calls[-1], seed=k))
     return calls
+
+
+def redecoded(call: Rendered, seed: int) -> Rendered:
+    """The call as decoded for the pipeline (16 kHz), with white noise at -75 dBFS (under the
+    line's own -66 dB floor noise and μ-law's smallest step), stored as 16-bit PCM."""
+    audio = decode(call.path, call.truth["format"], 4 * 3600)
+    rng = np.random.default_rng(seed)
+    level = 10 ** (INAUDIBLE_NOISE_DBFS / 20)
+    channels = [np.asarray(c, dtype=np.float32) + rng.standard_normal(len(c)).astype(np.float32) * level
+                for c in audio.channels]
+    path = render.encode(call.path.with_name(call.path.name.replace(".clean-ulaw.", ".clean-redecoded.")),
+                         channels, "pcm16", render.RATE)
+    truth = {**call.truth, "condition": REDECODED, "format": "wav"}
+    path.with_suffix(".truth.json").write_text(json.dumps(truth, ensure_ascii=False, indent=1))
+    return Rendered(call.set, path, truth)
 
 
 def evaluate(engine: WhisperTranscriber, call: Rendered) -> tuple[CallScore, float, float]:
@@ -102,13 +129,46 @@ def table(rows: dict[tuple[str, str], list[CallScore]], walls: dict[tuple[str, s
     return "\n".join(lines)
 
 
+def _set_error(rows: dict[tuple[str, str], list[CallScore]], name: str, condition: str, side: str) -> float | None:
+    scores = rows.get((name, condition))
+    return sum(s.error_rate[side] for s in scores) / len(scores) if scores else None
+
+
+def _call_gaps(rows: dict[tuple[str, str], list[CallScore]], condition: str) -> list[float]:
+    """Per call, the worse side's WER under `condition` minus the echo-free call's, in points."""
+    clean = {s.name: s for (_, cond), scores in rows.items() if cond == "clean-ulaw" for s in scores}
+    return [max(s.error_rate[side] - clean[s.name].error_rate[side] for side in score.SIDES) * 100
+            for (_, cond), scores in rows.items() if cond == condition for s in scores if s.name in clean]
+
+
+def wer_gaps(rows: dict[tuple[str, str], list[CallScore]]) -> list[str]:
+    """The WER-gap target's rows: per set and side (the set's calls together, as the table's
+    WER columns), and per call beside the same call decoded again with an inaudible change."""
+    sets = sorted({name for name, _ in rows})
+    per_set = []
+    for name in sets:
+        for side in score.SIDES:
+            echo, clean = _set_error(rows, name, "echo30-ulaw", side), _set_error(rows, name, "clean-ulaw", side)
+            if echo is not None and clean is not None:
+                per_set.append(((echo - clean) * 100, f"{name} {side}"))
+    if not per_set:
+        return []
+    worst = max(per_set)
+    lines = [f"| per-side WER with -30 dB echo within 2 points of the echo-free call (each set and side, its "
+             f"calls together) | max {worst[0]:+.1f} points ({worst[1]}), mean {sum(g for g, _ in per_set) / len(per_set):+.1f} |"]
+    for label, condition in (("-30 dB echo", "echo30-ulaw"), ("the echo-free call decoded again (noise at "
+                                                                   f"{INAUDIBLE_NOISE_DBFS:.0f} dBFS, 16-bit PCM)", REDECODED)):
+        gaps = _call_gaps(rows, condition)
+        if gaps:
+            lines.append(f"| per call, worse side: {label} vs the echo-free call | mean {sum(gaps) / len(gaps):+.1f}, "
+                         f"max {max(gaps):+.1f} points, {sum(1 for g in gaps if g <= 2) / len(gaps):.0%} of calls within 2 |")
+    return lines
+
+
 def totals(rows: dict[tuple[str, str], list[CallScore]]) -> str:
-    """The issue's targets, over every call of every set."""
-    every = [s for scores in rows.values() for s in scores]
+    """The issue's targets, over every call of every set (the redecoded copies only in the WER gap)."""
+    every = [s for (_, cond), scores in rows.items() if cond != REDECODED for s in scores]
     at30 = [s for (name, cond), scores in rows.items() if cond == "echo30-ulaw" for s in scores]
-    clean = {(s.name): s for (name, cond), scores in rows.items() if cond == "clean-ulaw" for s in scores}
-    wer_gap = [max(s.error_rate[side] - clean[s.name].error_rate[side] for side in score.SIDES) * 100
-               for s in at30 if s.name in clean]
     lines = ["| target | measured |", "|---|---|"]
     leaks30 = sum(s.leaked_words for s in at30) / max(1, sum(s.words for s in at30))
     lines.append(f"| echo leaks at -30 dB ≤ 1% of words | {leaks30:.2%} |")
@@ -119,9 +179,7 @@ def totals(rows: dict[tuple[str, str], list[CallScore]]) -> str:
     lines.append(f"| talk share within 3 points | mean {sum(share) / len(share):.1f}, max {max(share):.1f} points, "
                  f"{sum(1 for x in share if x <= 3) / len(share):.0%} of calls within |")
     lines.append(f"| no repetition loop in any transcript | {sum(s.loops for s in every)} loops |")
-    if wer_gap:
-        lines.append(f"| per-side WER with -30 dB echo within 2 points of the echo-free call | worst side, mean "
-                     f"{sum(wer_gap) / len(wer_gap):+.1f}, max {max(wer_gap):+.1f} points |")
+    lines += wer_gaps(rows)
     return "\n".join(lines)
 
 
@@ -143,8 +201,10 @@ def main(quick: bool = False) -> str:
     (DATA / "scores.json").write_text(json.dumps(
         [{**s.__dict__, "details": {k: v for k, v in s.details.items() if k != "hallucinations"}}
          for scores in rows.values() for s in scores], default=str, ensure_ascii=False, indent=1))
-    return (f"{len(calls)} calls ({sum(a for _, a in walls.values()) / 60:.0f} min of audio), Whisper base int8, "
-            f"1 thread per call.\n\n" + totals(rows) + "\n\n" + table(rows, walls) + "\n")
+    again = sum(1 for c in calls if c.truth["condition"] == REDECODED)
+    audio_min = sum(a for (_, cond), (_, a) in walls.items() if cond != REDECODED) / 60
+    return (f"{len(calls) - again} calls ({audio_min:.0f} min of audio) and their {again} echo-free calls decoded "
+            f"again, Whisper base int8, 1 thread per call.\n\n" + totals(rows) + "\n\n" + table(rows, walls) + "\n")
 
 
 if __name__ == "__main__":
