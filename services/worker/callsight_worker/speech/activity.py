@@ -106,28 +106,14 @@ def sound_threshold_db(levels: Frames, probability: Frames, most: float = 12.0, 
 
 def sounds(levels: Frames, above_floor_db: float = 12.0, join_s: float = 0.2) -> list[tuple[int, int]]:
     """Frame ranges [a, b) at least `above_floor_db` over the channel's noise floor, joined
-    across dips shorter than `join_s`."""
-    sound = levels >= noise_floor(levels) + above_floor_db
-    out: list[tuple[int, int]] = []
-    n = sound.size
-    join = int(round(join_s / HOP_S))
-    i = 0
-    while i < n:
-        if not sound[i]:
-            i += 1
-            continue
-        j = i
-        gap = 0
-        end = i
-        while j < n and gap <= join:
-            if sound[j]:
-                end, gap = j, 0
-            else:
-                gap += 1
-            j += 1
-        out.append((i, end + 1))
-        i = end + 1
-    return out
+    across dips of at most `join_s`."""
+    starts, ends = runs(levels >= noise_floor(levels) + above_floor_db)
+    if starts.size == 0:
+        return []
+    # a run starts a new sound where the dip before it is longer than `join_s`
+    first = np.concatenate([[True], starts[1:] - ends[:-1] > int(round(join_s / HOP_S))])
+    last = np.concatenate([first[1:], [True]])
+    return [(int(a), int(b)) for a, b in zip(starts[first], ends[last], strict=True)]
 
 
 def second_look(audio: Audio, probability: Frames, spans: list[tuple[int, int]], confirm: float = 0.35,
@@ -170,3 +156,9 @@ def speech_frames(probability: Frames, spans: list[tuple[int, int]], strong: flo
         if probability[a:b].max() >= confirm:
             out[a:b] = True
     return out
+
+
+def runs(mask: npt.NDArray[np.bool_]) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.intp]]:
+    """Start and end (exclusive) frame of every run of True."""
+    edges = np.flatnonzero(np.diff(np.concatenate([[0], mask.astype(np.int8), [0]])))
+    return edges[::2], edges[1::2]

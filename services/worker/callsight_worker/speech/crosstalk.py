@@ -33,7 +33,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 import numpy.typing as npt
 
-from callsight_worker.speech.activity import HOP_S, Frames
+from callsight_worker.speech.activity import HOP_S, Frames, runs
 
 Mask = npt.NDArray[np.bool_]
 
@@ -133,7 +133,7 @@ def extend_ends(mask: Mask, still: Mask, frames: int) -> Mask:
     into the next run."""
     out = mask.copy()
     n = mask.size
-    starts, ends = _runs(mask)
+    starts, ends = runs(mask)
     nexts = np.append(starts[1:], n)
     for end, nxt in zip(ends, nexts, strict=True):
         stop = min(end + frames, nxt, n)
@@ -160,7 +160,7 @@ def _fill_runs(mask: Mask, value: bool, max_len: int, keep_edges: bool, only: Ma
     n = mask.size
     if n == 0:
         return
-    starts, ends = _runs(mask == value)
+    starts, ends = runs(mask == value)
     chosen = ends - starts <= max_len
     if keep_edges:
         chosen &= (starts > 0) & (ends < n)
@@ -176,11 +176,6 @@ def _fill_runs(mask: Mask, value: bool, max_len: int, keep_edges: bool, only: Ma
 
 def regions(mask: Mask) -> list[tuple[float, float]]:
     """Runs of True as (start, end) seconds."""
-    starts, ends = _runs(mask)
+    starts, ends = runs(mask)
     return [(float(a * HOP_S), float(b * HOP_S)) for a, b in zip(starts, ends, strict=True)]
 
-
-def _runs(mask: Mask) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.intp]]:
-    """Start and end (exclusive) frame of every run of True."""
-    edges = np.flatnonzero(np.diff(np.concatenate([[0], mask.astype(np.int8), [0]])))
-    return edges[::2], edges[1::2]

@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 
 from callsight_worker.engines.base import Word
-from callsight_worker.speech.activity import HOP_S
+from callsight_worker.speech.activity import HOP_S, runs
 from callsight_worker.speech.channels import ChannelSpeech
 from callsight_worker.timeline.config import TimelineConfig
 from callsight_worker.timeline.guards import join_words
@@ -30,11 +30,8 @@ def _silent_run(speech: ChannelSpeech, start: float, end: float) -> float:
     window = speech.own[max(0, a):min(speech.frames, b)]
     if window.size == 0:
         return end - start
-    longest = run = 0
-    for own in window:
-        run = 0 if own else run + 1
-        longest = max(longest, run)
-    return longest * HOP_S
+    starts, ends = runs(~window)
+    return int(np.max(ends - starts, initial=0)) * HOP_S
 
 
 def _mid(w: Word) -> float:
