@@ -63,10 +63,11 @@ def speech_probability(audio: Audio) -> Frames:
     # the model keeps its state within one call; blocks of ~60 s bound the memory it needs
     block = SILERO_FRAME * 1875
     for start in range(0, audio.size, block):
-        chunk = audio[start: start + block]
-        pad = (-chunk.size) % SILERO_FRAME
-        if pad:
-            chunk = np.concatenate([chunk, np.zeros(pad, dtype=np.float32)])
+        # a copy, always: faster-whisper's model zeroes the last 64 samples of the array it is
+        # given (its context buffer is a view of them), and this one is the call's own audio
+        size = min(block, audio.size - start)
+        chunk = np.zeros(-(-size // SILERO_FRAME) * SILERO_FRAME, dtype=np.float32)  # padded to whole frames
+        chunk[:size] = audio[start: start + size]
         probs.append(np.asarray(model(chunk), dtype=np.float32).reshape(-1))
         release(audio, start, start + block)
     p = np.concatenate(probs)
