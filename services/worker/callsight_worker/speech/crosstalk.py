@@ -178,4 +178,3 @@ def regions(mask: Mask) -> list[tuple[float, float]]:
     """Runs of True as (start, end) seconds."""
     starts, ends = runs(mask)
     return [(float(a * HOP_S), float(b * HOP_S)) for a, b in zip(starts, ends, strict=True)]
-
